@@ -1,0 +1,32 @@
+"""The model permissions every caisse agent holds; which rows they reach is scoped by `visible_to`."""
+
+from django.contrib.auth.models import Group, Permission
+
+AGENT_GROUP = "Agents de caisse"
+AGENT_PERMISSIONS = {
+    "conventions": {
+        "caisse": ["view", "change"],
+        "referent": ["view", "add", "change", "delete"],
+        "partenaire": ["view", "add", "change"],
+        "domaineemail": ["view", "add", "change", "delete"],
+        "conventionmetier": ["view", "add", "change"],
+        "conventionutilisation": ["view", "add", "change"],
+        "avenant": ["view", "add", "change"],
+        "miseendemeure": ["view", "add"],
+    },
+    "accounts": {"user": ["view"]},
+}
+
+
+def sync_agent_group(**kwargs) -> Group:
+    """Create or update the agents' group (post_migrate: permissions exist only after migrations)."""
+    group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
+    wanted = []
+    for app_label, models in AGENT_PERMISSIONS.items():
+        for model, actions in models.items():
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted += list(
+                Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )
+    group.permissions.set(wanted)
+    return group

@@ -1,0 +1,25 @@
+"""How many gestionnaire and technicien accounts a partner may hold (A2, A3)."""
+
+from dataclasses import dataclass
+
+# (max member count of the band, gestionnaires, techniciens); the last band has no ceiling.
+BANDS = ((10, 2, 5), (25, 3, 15), (None, 5, 25))
+
+
+@dataclass(frozen=True)
+class Quotas:
+    gestionnaires: int
+    techniciens: int
+
+
+def quotas_for_member_count(member_count: int) -> Quotas:
+    if member_count < 1:
+        raise ValueError("member_count must be at least 1")
+    for ceiling, gestionnaires, techniciens in BANDS:
+        if ceiling is None or member_count <= ceiling:
+            return Quotas(gestionnaires, techniciens)
+    raise AssertionError("unreachable")
+
+
+def quotas_for(partenaire) -> Quotas:
+    return quotas_for_member_count(partenaire.member_count)

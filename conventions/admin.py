@@ -1,0 +1,313 @@
+"""The caisse's back-office for parties and conventions: every write goes through conventions.services."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.quotas import quotas_for
+from portal.admin_actions import ObjectAction, ObjectActionsMixin, attach_errors
+from portal.admin_scoping import CaisseScopedAdmin
+
+from . import services
+from .models import (
+    Avenant,
+    Caisse,
+    ConventionMetier,
+    ConventionStatus,
+    ConventionUtilisation,
+    DomaineEmail,
+    MiseEnDemeure,
+    Partenaire,
+    Referent,
+    Service,
+)
+from .validators import normalize_siret
+
+
+class ReferentInline(admin.TabularInline):
+    model = Referent
+    extra = 0
+    fields = ["position", "full_name", "role", "phone", "mobile_phone", "email"]
+
+
+@admin.register(Caisse)
+class CaisseAdmin(CaisseScopedAdmin, SimpleHistoryAdmin):
+    list_display = ["name", "code", "city"]
+    search_fields = ["name", "code", "city"]
+    inlines = [ReferentInline]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DomaineEmailInline(admin.TabularInline):
+    model = DomaineEmail
+    extra = 1
+    fields = ["domain"]
+
+
+class PartenaireForm(forms.ModelForm):
+    class Meta:
+        model = Partenaire
+        exclude = ["suspended_at", "suspension_reason"]
+
+    def clean_siret(self):
+        return normalize_siret(self.cleaned_data["siret"])
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de la suspension",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Usage frauduleux ou non conforme à la convention ou aux CGU (art. 4.1). Le motif est conservé.",
+    )
+
+
+class ConfirmForm(forms.Form):
+    pass
+
+
+@admin.register(Partenaire)
+class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+    form = PartenaireForm
+    list_display = ["name", "kind", "siret", "member_count", "quotas", "can_receive_documents", "suspended"]
+    list_filter = ["kind", "can_receive_documents", ("suspended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "siret", "city"]
+    readonly_fields = ["suspended_at", "suspension_reason"]
+    inlines = [DomaineEmailInline]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "siret", "member_count", "can_receive_documents"]}),
+        ("Adresse et représentant", {"fields": ["address_line", "postal_code", "city", "legal_representative",
+                                                "legal_representative_title"]}),
+        ("Suspension", {"fields": ["suspended_at", "suspension_reason"], "classes": ["collapse"]}),
+    ]
+    object_actions = [
+        ObjectAction(
+            slug="suspendre",
+            label="Suspendre la structure",
+            form_class=SuspendForm,
+            available=lambda obj: not obj.is_suspended,
+            description="La structure perd immédiatement l'accès à toutes ses caisses (art. 4.1 de la convention).",
+            run=lambda obj, data, request: (
+                services.suspend_partenaire(obj, reason=data["reason"], actor=request.user, request=request)
+                and f"La structure « {obj} » est suspendue."
+            ),
+        ),
+        ObjectAction(
+            slug="retablir",
+            label="Rétablir l'accès de la structure",
+            form_class=ConfirmForm,
+            available=lambda obj: obj.is_suspended,
+            run=lambda obj, data, request: (
+                services.restore_partenaire(obj, actor=request.user, request=request)
+                and f"L'accès de la structure « {obj} » est rétabli."
+            ),
+        ),
+    ]
+
+    @admin.display(description="comptes autorisés")
+    def quotas(self, obj):
+        quotas = quotas_for(obj)
+        return f"{quotas.gestionnaires} gestionnaires, {quotas.techniciens} techniciens"
+
+    @admin.display(description="suspendue", boolean=True)
+    def suspended(self, obj):
+        return obj.is_suspended
+
+    def save_model(self, request, obj, form, change):
+        services.save_partenaire(obj, actor=request.user, request=request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConventionMetierForm(forms.ModelForm):
+    class Meta:
+        model = ConventionMetier
+        fields = ["caisse", "partenaire", "reference", "start_date", "end_date"]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            try:
+                services.validate_convention_metier(self.instance)
+            except ValidationError as exc:
+                attach_errors(self, exc)
+
+
+class TerminateMetierForm(forms.Form):
+    terminated_on = forms.DateField(label="Date de résiliation", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConventionUtilisationInline(admin.StackedInline):
+    model = ConventionUtilisation
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["signed_on", "status", "ended_on"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConventionMetier)
+class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+    form = ConventionMetierForm
+    list_display = ["partenaire", "caisse", "reference", "start_date", "end_date", "status"]
+    list_filter = ["status", "caisse"]
+    list_select_related = ["partenaire", "caisse"]
+    search_fields = ["partenaire__name", "partenaire__siret", "reference"]
+    autocomplete_fields = ["partenaire"]
+    readonly_fields = ["status", "ended_on"]
+    inlines = [ConventionUtilisationInline]
+    object_actions = [
+        ObjectAction(
+            slug="resilier",
+            label="Résilier la convention métier",
+            form_class=TerminateMetierForm,
+            available=lambda obj: obj.status == ConventionStatus.EN_VIGUEUR,
+            irreversible=True,
+            description="La convention d'utilisation de l'Espace Partenaires est résiliée avec elle (art. 8.2).",
+            run=lambda obj, data, request: (
+                services.end_convention_metier(
+                    obj, terminated_on=data["terminated_on"], reason=data["reason"], actor=request.user,
+                    request=request,
+                )
+                and "La convention métier et sa convention d'utilisation sont résiliées."
+            ),
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        services.save_convention_metier(obj, actor=request.user, request=request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConventionUtilisationForm(forms.ModelForm):
+    class Meta:
+        model = ConventionUtilisation
+        exclude = ["status", "ended_on", "termination_notice"]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            try:
+                services.validate_convention_utilisation(self.instance)
+            except ValidationError as exc:
+                attach_errors(self, exc)
+
+
+class AvenantInline(admin.TabularInline):
+    model = Avenant
+    extra = 0
+    can_delete = False
+    fields = ["signed_on", "description", "document"]
+
+
+class MiseEnDemeureInline(admin.TabularInline):
+    model = MiseEnDemeure
+    extra = 0
+    can_delete = False
+    fields = ["issued_by", "sent_on", "received_on", "grounds", "termination_from"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="résiliation possible à partir du")
+    def termination_from(self, obj):
+        return obj.termination_possible_from.strftime("%d/%m/%Y")
+
+
+class MiseEnDemeureForm(forms.ModelForm):
+    class Meta:
+        model = MiseEnDemeure
+        fields = ["issued_by", "sent_on", "received_on", "grounds"]
+        widgets = {
+            "sent_on": forms.DateInput(attrs={"type": "date"}),
+            "received_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, convention, **kwargs):
+        super().__init__(*args, instance=MiseEnDemeure(convention=convention), **kwargs)
+
+
+class TerminateForBreachForm(forms.Form):
+    notice = forms.ModelChoiceField(label="Mise en demeure", queryset=MiseEnDemeure.objects.none())
+    terminated_on = forms.DateField(label="Date de résiliation", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, convention, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notice"].queryset = convention.mises_en_demeure.all()
+
+
+def _record_notice(obj, data, request):
+    notice = MiseEnDemeure(convention=obj, **data)
+    services.record_mise_en_demeure(notice, actor=request.user, request=request)
+    return (
+        "Mise en demeure enregistrée : la résiliation sera possible à partir du "
+        f"{notice.termination_possible_from:%d/%m/%Y}."
+    )
+
+
+@admin.register(ConventionUtilisation)
+class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+    form = ConventionUtilisationForm
+    list_display = ["__str__", "signed_on", "status", "services"]
+    list_filter = ["status", "convention_metier__caisse"]
+    list_select_related = ["convention_metier__partenaire", "convention_metier__caisse"]
+    search_fields = ["convention_metier__partenaire__name", "deliberation_reference"]
+    autocomplete_fields = ["convention_metier"]
+    readonly_fields = ["status", "ended_on"]
+    inlines = [AvenantInline, MiseEnDemeureInline]
+    fieldsets = [
+        (None, {"fields": ["convention_metier", "status", "ended_on"]}),
+        ("Signature", {"fields": ["signed_on", "partner_signatory", "caisse_signatory", "deliberation_reference",
+                                  "signed_document"]}),
+        ("Services activés par la caisse", {"fields": [ConventionUtilisation.service_field(s) for s in Service]}),
+    ]
+    object_actions = [
+        ObjectAction(
+            slug="mise-en-demeure",
+            label="Enregistrer une mise en demeure",
+            form_class=MiseEnDemeureForm,
+            form_kwargs=lambda obj: {"convention": obj},
+            available=lambda obj: obj.status == ConventionStatus.EN_VIGUEUR,
+            description="Lettre recommandée notifiant un manquement (art. 8.2) : la résiliation devient possible "
+            "30 jours calendaires après sa réception.",
+            run=_record_notice,
+        ),
+        ObjectAction(
+            slug="resilier",
+            label="Résilier pour manquement",
+            form_class=TerminateForBreachForm,
+            form_kwargs=lambda obj: {"convention": obj},
+            available=lambda obj: obj.status == ConventionStatus.EN_VIGUEUR and obj.mises_en_demeure.exists(),
+            irreversible=True,
+            description="Possible à partir de 30 jours calendaires après la réception de la mise en demeure.",
+            run=lambda obj, data, request: (
+                services.terminate_for_breach(
+                    obj, data["notice"], terminated_on=data["terminated_on"], actor=request.user, request=request
+                )
+                and "La convention d'utilisation est résiliée : la structure n'a plus accès à cette caisse."
+            ),
+        ),
+    ]
+
+    @admin.display(description="services ouverts")
+    def services(self, obj):
+        return len(obj.enabled_services)
+
+    def save_model(self, request, obj, form, change):
+        services.save_convention_utilisation(obj, actor=request.user, request=request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from .models import JournalEntry
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(admin.ModelAdmin):
+    """Read-only: the journal is append-only (P4)."""
+
+    list_display = ["at", "action", "actor", "target_label", "ip"]
+    list_filter = ["action", "at"]
+    search_fields = ["target_label", "actor__username", "target_id"]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.none()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,41 @@
+"""The one service that writes the audit journal (P4)."""
+
+from django.conf import settings
+from django.db import models
+
+from .models import Action, JournalEntry
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    action: Action,
+    *,
+    actor=None,
+    target: models.Model | None = None,
+    request=None,
+    details: dict | None = None,
+) -> JournalEntry:
+    """Append one event. `details` must never hold personal data about an insured person."""
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    entry = JournalEntry(
+        action=action,
+        actor=actor,
+        ip=client_ip(request),
+        details=details or {},
+    )
+    if target is not None:
+        entry.target_type = target._meta.label_lower
+        entry.target_id = str(target.pk)
+        entry.target_label = str(target)[:200]
+    entry.save()
+    return entry

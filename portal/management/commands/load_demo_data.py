@@ -1,0 +1,194 @@
+"""Demo data: two caisses, two partners, one login per profile. Idempotent, development only."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import AccountState, Civilite, Profile, User
+from accounts.permissions import AGENT_GROUP, sync_agent_group
+from conventions import services
+from conventions.models import (
+    Caisse,
+    ConventionMetier,
+    ConventionUtilisation,
+    DomaineEmail,
+    Partenaire,
+    Referent,
+)
+
+CAISSES = [
+    {
+        "code": "597",
+        "name": "CPAM de Roubaix-Tourcoing",
+        "address_line": "6 rue Rémy Cogghe",
+        "postal_code": "59100",
+        "city": "Roubaix",
+        "referents": [
+            ("Camille Demoulin", "Responsable du service Relations Partenaires", "03 20 00 00 01",
+             "06 00 00 00 01", "camille.demoulin@cpam-roubaix-tourcoing.example"),
+            ("Karim Benali", "Chargé de mission Accès aux droits et aux soins", "03 20 00 00 02",
+             "07 00 00 00 02", "karim.benali@cpam-roubaix-tourcoing.example"),
+        ],
+    },
+    {
+        "code": "594",
+        "name": "CPAM de Lille-Douai",
+        "address_line": "2 rue d'Iéna",
+        "postal_code": "59000",
+        "city": "Lille",
+        "referents": [
+            ("Sophie Lambert", "Référente partenaires", "03 20 00 00 10", "", "sophie.lambert@cpam-lille-douai.example"),
+        ],
+    },
+]
+
+PARTENAIRES = [
+    {
+        "siret": "26590001900018",
+        "name": "CCAS de Wattrelos",
+        "kind": Partenaire.Kind.CCAS,
+        "address_line": "3 place Jean Delvainquière",
+        "postal_code": "59150",
+        "city": "Wattrelos",
+        "legal_representative": "Claude Martin",
+        "legal_representative_title": "Président du CCAS",
+        "member_count": 13,
+        "domains": ["ccas-wattrelos.example"],
+        "caisse": "597",
+        "convention": {
+            "reference": "ADS-597-2023-014",
+            "start_date": date(2023, 9, 1),
+            "signed_on": date(2023, 9, 30),
+            "deliberation_reference": "Délibération n° 58 du 30 septembre 2023",
+            "partner_signatory": "Claude Martin, Président du CCAS",
+            "caisse_signatory": "Dominique Leroy, Directrice générale",
+        },
+    },
+    {
+        "siret": "77860002300015",
+        "name": "Association Solidarité Santé Lille",
+        "kind": Partenaire.Kind.ASSOCIATION,
+        "address_line": "12 rue Nationale",
+        "postal_code": "59800",
+        "city": "Lille",
+        "legal_representative": "Alex Dubois",
+        "legal_representative_title": "Présidente",
+        "member_count": 30,
+        "domains": ["solidarite-sante-lille.example"],
+        "caisse": "594",
+        "convention": {
+            "reference": "ADS-594-2024-003",
+            "start_date": date(2024, 1, 15),
+            "signed_on": date(2024, 2, 1),
+            "deliberation_reference": "",
+            "partner_signatory": "Alex Dubois, Présidente",
+            "caisse_signatory": "Jean Petit, Directeur",
+        },
+    },
+]
+
+# (login, profile, prénom, nom, fonction, partner SIRET or caisse code)
+LOGINS = [
+    ("demo.technicien", Profile.TECHNICIEN, "Léa", "Fontaine", "Conseillère en économie sociale et familiale",
+     "26590001900018"),
+    ("demo.gestionnaire", Profile.GESTIONNAIRE, "Marc", "Delattre", "Responsable du pôle social", "26590001900018"),
+    ("demo.technicien.lille", Profile.TECHNICIEN, "Nadia", "Haddad", "Travailleuse sociale", "77860002300015"),
+    ("demo.agent", Profile.AGENT, "Julie", "Vandamme", "Agente Relations Partenaires", "597"),
+    ("demo.agent.lille", Profile.AGENT, "Paul", "Lefebvre", "Agent Relations Partenaires", "594"),
+    ("demo.admin", Profile.ADMINISTRATEUR, "Anne", "Moreau", "Administratrice nationale", None),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent). Refusé lorsque DEBUG est désactivé."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Les données de démonstration sont refusées lorsque DEBUG est désactivé.")
+        with transaction.atomic():
+            caisses = {spec["code"]: self._caisse(spec) for spec in CAISSES}
+            partenaires = {spec["siret"]: self._partenaire(spec, caisses) for spec in PARTENAIRES}
+            self._logins(caisses, partenaires)
+        self.stdout.write(self.style.SUCCESS("Données de démonstration à jour."))
+        self.stdout.write(f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD}) :")
+        for login, profile, *_ in LOGINS:
+            self.stdout.write(f"  {login:<24} {profile.label}")
+
+    def _caisse(self, spec):
+        spec = dict(spec)
+        referents = spec.pop("referents")
+        caisse, _ = Caisse.objects.update_or_create(code=spec.pop("code"), defaults=spec)
+        for position, (full_name, role, phone, mobile, email) in enumerate(referents, start=1):
+            Referent.objects.update_or_create(
+                caisse=caisse,
+                position=position,
+                defaults={"full_name": full_name, "role": role, "phone": phone, "mobile_phone": mobile, "email": email},
+            )
+        return caisse
+
+    def _partenaire(self, spec, caisses):
+        spec = dict(spec)
+        domains = spec.pop("domains")
+        caisse = caisses[spec.pop("caisse")]
+        convention = spec.pop("convention")
+        partenaire = Partenaire.objects.filter(siret=spec["siret"]).first() or Partenaire()
+        for name, value in spec.items():
+            setattr(partenaire, name, value)
+        services.save_partenaire(partenaire)
+        for domain in domains:
+            DomaineEmail.objects.get_or_create(partenaire=partenaire, domain=domain)
+        metier = ConventionMetier.objects.in_force().filter(caisse=caisse, partenaire=partenaire).first()
+        if metier is None:
+            metier = services.save_convention_metier(
+                ConventionMetier(
+                    caisse=caisse,
+                    partenaire=partenaire,
+                    reference=convention["reference"],
+                    start_date=convention["start_date"],
+                )
+            )
+        if not ConventionUtilisation.objects.filter(convention_metier=metier).exists():
+            services.save_convention_utilisation(
+                ConventionUtilisation(
+                    convention_metier=metier,
+                    signed_on=convention["signed_on"],
+                    partner_signatory=convention["partner_signatory"],
+                    caisse_signatory=convention["caisse_signatory"],
+                    deliberation_reference=convention["deliberation_reference"],
+                )
+            )
+        return partenaire
+
+    def _logins(self, caisses, partenaires):
+        agents = Group.objects.filter(name=AGENT_GROUP).first() or sync_agent_group()
+        for login, profile, first_name, last_name, job_title, belongs_to in LOGINS:
+            partenaire = partenaires.get(belongs_to)
+            caisse = caisses.get(belongs_to)
+            domain = (
+                partenaire.email_domains.first().domain if partenaire else
+                f"cpam-{caisse.code}.example" if caisse else "assurance-maladie.example"
+            )
+            user, created = User.objects.update_or_create(
+                username=login,
+                defaults={
+                    "profile": profile,
+                    "civilite": Civilite.MADAME if first_name in {"Léa", "Nadia", "Julie", "Anne"} else Civilite.MONSIEUR,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "job_title": job_title,
+                    "email": f"{first_name.lower()}.{last_name.lower()}@{domain}".replace("é", "e"),
+                    "partenaire": partenaire,
+                    "caisse": caisse,
+                    "state": AccountState.ACTIF,
+                    "is_superuser": profile == Profile.ADMINISTRATEUR,
+                    "is_demo": True,
+                },
+            )
+            if created or not user.has_usable_password():
+                user.set_password(settings.DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            if profile == Profile.AGENT:
+                user.groups.add(agents)

@@ -1,0 +1,48 @@
+"""Pages shared by every profile: login, home, contacts of the caisse (P3)."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from accounts.models import Profile
+from accounts.quotas import quotas_for
+from conventions import access
+from conventions.models import Caisse
+
+from .forms import LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+    extra_context = {"title": "Se connecter"}
+
+
+def _caisses_for(user):
+    """The caisses whose contacts and services the user sees."""
+    if user.is_partner:
+        return access.caisses_accessible(user.partenaire)
+    if user.profile == Profile.AGENT:
+        return Caisse.objects.filter(pk=user.caisse_id)
+    return Caisse.objects.all()
+
+
+@login_required
+def home(request):
+    user = request.user
+    context = {"title": "Accueil"}
+    if user.is_partner:
+        conventions = access.conventions_granting_access(user.partenaire).order_by(
+            "convention_metier__caisse__name"
+        )
+        context["conventions"] = conventions
+        if user.is_gestionnaire:
+            context["quotas"] = quotas_for(user.partenaire)
+    return render(request, f"portal/home_{user.profile}.html", context)
+
+
+@login_required
+def contacts(request):
+    caisses = _caisses_for(request.user).prefetch_related("referents")
+    return render(request, "portal/contacts.html", {"title": "Contacts de ma caisse", "caisses": caisses})
