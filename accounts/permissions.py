@@ -25,8 +25,6 @@ def sync_agent_group(**kwargs) -> Group:
     for app_label, models in AGENT_PERMISSIONS.items():
         for model, actions in models.items():
             codenames = [f"{action}_{model}" for action in actions]
-            wanted += list(
-                Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-            )
+            wanted += list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
     group.permissions.set(wanted)
     return group

@@ -20,9 +20,7 @@ def conventions_granting_access(partenaire: Partenaire, on: date | None = None):
 
 
 def caisses_accessible(partenaire: Partenaire, on: date | None = None):
-    return Caisse.objects.filter(
-        pk__in=conventions_granting_access(partenaire, on).values("convention_metier__caisse")
-    )
+    return Caisse.objects.filter(pk__in=conventions_granting_access(partenaire, on).values("convention_metier__caisse"))
 
 
 def convention_for(partenaire: Partenaire, caisse: Caisse, on: date | None = None):
@@ -35,6 +33,6 @@ def has_access(partenaire: Partenaire, caisse: Caisse, on: date | None = None) -
 
 def service_enabled(partenaire: Partenaire, caisse: Caisse, service: Service, on: date | None = None) -> bool:
     field = ConventionUtilisation.service_field(service)
-    return conventions_granting_access(partenaire, on).filter(
-        convention_metier__caisse=caisse, **{field: True}
-    ).exists()
+    return (
+        conventions_granting_access(partenaire, on).filter(convention_metier__caisse=caisse, **{field: True}).exists()
+    )

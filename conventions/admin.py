@@ -24,6 +24,41 @@ from .models import (
 )
 from .validators import normalize_siret
 
+# Object actions: each calls one service and returns the confirmation shown to the agent.
+
+
+def _suspend(partenaire, data, request):
+    services.suspend_partenaire(partenaire, reason=data["reason"], actor=request.user, request=request)
+    return f"La structure « {partenaire} » est suspendue : elle n'a plus accès au portail."
+
+
+def _restore(partenaire, data, request):
+    services.restore_partenaire(partenaire, actor=request.user, request=request)
+    return f"L'accès de la structure « {partenaire} » est rétabli."
+
+
+def _terminate_metier(convention, data, request):
+    services.end_convention_metier(
+        convention, terminated_on=data["terminated_on"], reason=data["reason"], actor=request.user, request=request
+    )
+    return "La convention métier et sa convention d'utilisation sont résiliées."
+
+
+def _record_notice(convention, data, request):
+    notice = MiseEnDemeure(convention=convention, **data)
+    services.record_mise_en_demeure(notice, actor=request.user, request=request)
+    return (
+        "Mise en demeure enregistrée : la résiliation sera possible à partir du "
+        f"{notice.termination_possible_from:%d/%m/%Y}."
+    )
+
+
+def _terminate_for_breach(convention, data, request):
+    services.terminate_for_breach(
+        convention, data["notice"], terminated_on=data["terminated_on"], actor=request.user, request=request
+    )
+    return "La convention d'utilisation est résiliée : la structure n'a plus accès à cette caisse."
+
 
 class ReferentInline(admin.TabularInline):
     model = Referent
@@ -53,7 +88,18 @@ class DomaineEmailInline(admin.TabularInline):
 class PartenaireForm(forms.ModelForm):
     class Meta:
         model = Partenaire
-        exclude = ["suspended_at", "suspension_reason"]
+        fields = [
+            "name",
+            "kind",
+            "siret",
+            "member_count",
+            "can_receive_documents",
+            "address_line",
+            "postal_code",
+            "city",
+            "legal_representative",
+            "legal_representative_title",
+        ]
 
     def clean_siret(self):
         return normalize_siret(self.cleaned_data["siret"])
@@ -81,8 +127,18 @@ class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin)
     inlines = [DomaineEmailInline]
     fieldsets = [
         (None, {"fields": ["name", "kind", "siret", "member_count", "can_receive_documents"]}),
-        ("Adresse et représentant", {"fields": ["address_line", "postal_code", "city", "legal_representative",
-                                                "legal_representative_title"]}),
+        (
+            "Adresse et représentant",
+            {
+                "fields": [
+                    "address_line",
+                    "postal_code",
+                    "city",
+                    "legal_representative",
+                    "legal_representative_title",
+                ]
+            },
+        ),
         ("Suspension", {"fields": ["suspended_at", "suspension_reason"], "classes": ["collapse"]}),
     ]
     object_actions = [
@@ -92,20 +148,14 @@ class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin)
             form_class=SuspendForm,
             available=lambda obj: not obj.is_suspended,
             description="La structure perd immédiatement l'accès à toutes ses caisses (art. 4.1 de la convention).",
-            run=lambda obj, data, request: (
-                services.suspend_partenaire(obj, reason=data["reason"], actor=request.user, request=request)
-                and f"La structure « {obj} » est suspendue."
-            ),
+            run=_suspend,
         ),
         ObjectAction(
             slug="retablir",
             label="Rétablir l'accès de la structure",
             form_class=ConfirmForm,
             available=lambda obj: obj.is_suspended,
-            run=lambda obj, data, request: (
-                services.restore_partenaire(obj, actor=request.user, request=request)
-                and f"L'accès de la structure « {obj} » est rétabli."
-            ),
+            run=_restore,
         ),
     ]
 
@@ -174,13 +224,7 @@ class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistory
             available=lambda obj: obj.status == ConventionStatus.EN_VIGUEUR,
             irreversible=True,
             description="La convention d'utilisation de l'Espace Partenaires est résiliée avec elle (art. 8.2).",
-            run=lambda obj, data, request: (
-                services.end_convention_metier(
-                    obj, terminated_on=data["terminated_on"], reason=data["reason"], actor=request.user,
-                    request=request,
-                )
-                and "La convention métier et sa convention d'utilisation sont résiliées."
-            ),
+            run=_terminate_metier,
         ),
     ]
 
@@ -194,7 +238,15 @@ class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistory
 class ConventionUtilisationForm(forms.ModelForm):
     class Meta:
         model = ConventionUtilisation
-        exclude = ["status", "ended_on", "termination_notice"]
+        fields = [
+            "convention_metier",
+            "signed_on",
+            "partner_signatory",
+            "caisse_signatory",
+            "deliberation_reference",
+            "signed_document",
+            *(ConventionUtilisation.service_field(s) for s in Service),
+        ]
 
     def _post_clean(self):
         super()._post_clean()
@@ -249,15 +301,6 @@ class TerminateForBreachForm(forms.Form):
         self.fields["notice"].queryset = convention.mises_en_demeure.all()
 
 
-def _record_notice(obj, data, request):
-    notice = MiseEnDemeure(convention=obj, **data)
-    services.record_mise_en_demeure(notice, actor=request.user, request=request)
-    return (
-        "Mise en demeure enregistrée : la résiliation sera possible à partir du "
-        f"{notice.termination_possible_from:%d/%m/%Y}."
-    )
-
-
 @admin.register(ConventionUtilisation)
 class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
     form = ConventionUtilisationForm
@@ -270,9 +313,22 @@ class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHi
     inlines = [AvenantInline, MiseEnDemeureInline]
     fieldsets = [
         (None, {"fields": ["convention_metier", "status", "ended_on"]}),
-        ("Signature", {"fields": ["signed_on", "partner_signatory", "caisse_signatory", "deliberation_reference",
-                                  "signed_document"]}),
-        ("Services activés par la caisse", {"fields": [ConventionUtilisation.service_field(s) for s in Service]}),
+        (
+            "Signature",
+            {
+                "fields": [
+                    "signed_on",
+                    "partner_signatory",
+                    "caisse_signatory",
+                    "deliberation_reference",
+                    "signed_document",
+                ]
+            },
+        ),
+        (
+            "Services activés par la caisse",
+            {"fields": [ConventionUtilisation.service_field(s) for s in Service]},
+        ),
     ]
     object_actions = [
         ObjectAction(
@@ -293,12 +349,7 @@ class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHi
             available=lambda obj: obj.status == ConventionStatus.EN_VIGUEUR and obj.mises_en_demeure.exists(),
             irreversible=True,
             description="Possible à partir de 30 jours calendaires après la réception de la mise en demeure.",
-            run=lambda obj, data, request: (
-                services.terminate_for_breach(
-                    obj, data["notice"], terminated_on=data["terminated_on"], actor=request.user, request=request
-                )
-                and "La convention d'utilisation est résiliée : la structure n'a plus accès à cette caisse."
-            ),
+            run=_terminate_for_breach,
         ),
     ]
 

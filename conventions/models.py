@@ -289,9 +289,7 @@ class ConventionUtilisationQuerySet(models.QuerySet):
     def in_force(self, on: date | None = None):
         """In force: signed, itself not ended, and its convention métier in force (C4)."""
         on = on or timezone.localdate()
-        return self.filter(
-            in_force_q("convention_metier__", on), status=ConventionStatus.EN_VIGUEUR, signed_on__lte=on
-        )
+        return self.filter(in_force_q("convention_metier__", on), status=ConventionStatus.EN_VIGUEUR, signed_on__lte=on)
 
     def visible_to(self, user):
         if user.is_superuser:
@@ -314,9 +312,7 @@ class ConventionUtilisation(models.Model):
     partner_signatory = models.CharField("signataire pour le partenaire", max_length=200)
     caisse_signatory = models.CharField("signataire pour la caisse", max_length=200)
     deliberation_reference = models.CharField("référence de la délibération", max_length=120, blank=True)
-    signed_document = models.FileField(
-        "convention signée (PDF)", upload_to=signed_convention_upload_to, blank=True
-    )
+    signed_document = models.FileField("convention signée (PDF)", upload_to=signed_convention_upload_to, blank=True)
     status = models.CharField(
         "état", max_length=12, choices=ConventionStatus.choices, default=ConventionStatus.EN_VIGUEUR
     )
@@ -401,15 +397,17 @@ class MiseEnDemeure(models.Model):
 
     NOTICE_PERIOD_DAYS = 30
 
-    convention = models.ForeignKey(
-        ConventionUtilisation, on_delete=models.PROTECT, related_name="mises_en_demeure"
-    )
+    convention = models.ForeignKey(ConventionUtilisation, on_delete=models.PROTECT, related_name="mises_en_demeure")
     issued_by = models.CharField("émise par", max_length=12, choices=Issuer.choices)
     sent_on = models.DateField("envoyée le")
     received_on = models.DateField("reçue le", help_text="Date de l'avis de réception de la lettre recommandée.")
     grounds = models.TextField("manquements constatés")
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         editable=False,
     )
     recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)

@@ -22,7 +22,6 @@ from .models import (
 )
 from .validators import normalize_siret
 
-
 # --- Partenaires -------------------------------------------------------------------------------------
 
 
@@ -125,8 +124,10 @@ def end_convention_metier(
             raise ValidationError({"terminated_on": "La résiliation ne peut pas précéder le début de la convention."})
         if terminated_on > today:
             raise ValidationError(
-                {"terminated_on": "Une résiliation s'enregistre à sa date : pour une fin future, "
-                 "indiquez la date de fin de la convention."}
+                {
+                    "terminated_on": "Une résiliation s'enregistre à sa date : pour une fin future, "
+                    "indiquez la date de fin de la convention."
+                }
             )
         convention.status = ConventionStatus.RESILIEE
         convention.ended_on = terminated_on
@@ -151,18 +152,24 @@ def validate_convention_utilisation(convention: ConventionUtilisation) -> None:
     metier = convention.convention_metier
     if convention._state.adding and metier.status != ConventionStatus.EN_VIGUEUR:
         raise ValidationError(
-            {"convention_metier": "Cette convention métier est terminée : une convention d'utilisation "
-             "ne peut plus y être rattachée."}
+            {
+                "convention_metier": "Cette convention métier est terminée : une convention d'utilisation "
+                "ne peut plus y être rattachée."
+            }
         )
     if metier.end_date is not None and convention.signed_on > metier.end_date:
         raise ValidationError(
-            {"signed_on": "La convention d'utilisation ne peut pas être signée après la fin de la "
-             "convention métier (%s)." % metier.end_date.strftime("%d/%m/%Y")}
+            {
+                "signed_on": "La convention d'utilisation ne peut pas être signée après la fin de la "
+                f"convention métier ({metier.end_date:%d/%m/%Y})."
+            }
         )
     if not convention._state.adding:
         stored = ConventionUtilisation.objects.get(pk=convention.pk)
         if stored.convention_metier_id != convention.convention_metier_id:
-            raise ValidationError({"convention_metier": "Une convention d'utilisation ne change pas de convention métier."})
+            raise ValidationError(
+                {"convention_metier": "Une convention d'utilisation ne change pas de convention métier."}
+            )
 
 
 @transaction.atomic
@@ -210,9 +217,10 @@ def terminate_for_breach(
     earliest = notice.termination_possible_from
     if terminated_on < earliest:
         raise ValidationError(
-            {"terminated_on": "La résiliation n'est possible qu'à partir du %(date)s : 30 jours calendaires "
-             "après la réception de la mise en demeure (%(received)s)."
-             % {"date": earliest.strftime("%d/%m/%Y"), "received": notice.received_on.strftime("%d/%m/%Y")}}
+            {
+                "terminated_on": f"La résiliation n'est possible qu'à partir du {earliest:%d/%m/%Y} : 30 jours "
+                f"calendaires après la réception de la mise en demeure ({notice.received_on:%d/%m/%Y})."
+            }
         )
     convention.status = ConventionStatus.RESILIEE
     convention.ended_on = terminated_on

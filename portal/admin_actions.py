@@ -4,8 +4,9 @@ Irreversible operations (suspension, termination…) go through here instead of 
 admin calls the same service functions as the portal and shows the rule's message next to the field.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from django import forms
 from django.contrib import messages

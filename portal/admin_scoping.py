@@ -12,3 +12,9 @@ class CaisseScopedAdmin(admin.ModelAdmin):
         if hasattr(related_qs, "visible_to"):
             kwargs["queryset"] = related_qs.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another caisse's object by its URL: 404, as if it did not exist (no redirect hinting otherwise).
+        from django.http import Http404
+
+        raise Http404

@@ -4,8 +4,7 @@ from dsfr.forms import DsfrBaseForm
 
 class LoginForm(DsfrBaseForm, AuthenticationForm):
     error_messages = {
-        "invalid_login": "Identifiant ou mot de passe incorrect. Vérifiez votre saisie "
-        "(les majuscules comptent).",
+        "invalid_login": "Identifiant ou mot de passe incorrect. Vérifiez votre saisie (les majuscules comptent).",
         "inactive": "Ce compte n'est pas actif. Adressez-vous au gestionnaire de votre structure.",
     }
 

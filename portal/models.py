@@ -40,7 +40,11 @@ class Action(models.TextChoices):
 class JournalEntry(models.Model):
     at = models.DateTimeField("date", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="auteur",
     )
     action = models.CharField("action", max_length=40, choices=Action.choices)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "widget_tweaks",
     "dsfr",
     "simple_history",
@@ -93,9 +94,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Database: DATABASE_URL, else the embedded SQLite file (`make run` with no services);
 # under pytest the local PostgreSQL server, since the tests must run on it.
 _default_database_url = (
-    "postgres://postgres@127.0.0.1:5432/espace_partenaires"
-    if TESTING
-    else f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    "postgres://postgres@127.0.0.1:5432/espace_partenaires" if TESTING else f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 )
 DATABASES = {
     "default": dj_database_url.parse(
@@ -141,6 +140,9 @@ STORAGES = {
         )
     },
 }
+
+# Development and tests serve static files from the apps (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # Background jobs: Redis when REDIS_URL is set, else tasks run in-process (embedded mode).
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,15 +1,22 @@
 """Pages shared by every profile: login, home, contacts of the caisse (P3)."""
 
+import logging
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from accounts.models import Profile
 from accounts.quotas import quotas_for
 from conventions import access
 from conventions.models import Caisse
 
+from . import health
 from .forms import LoginForm
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -33,9 +40,7 @@ def home(request):
     user = request.user
     context = {"title": "Accueil"}
     if user.is_partner:
-        conventions = access.conventions_granting_access(user.partenaire).order_by(
-            "convention_metier__caisse__name"
-        )
+        conventions = access.conventions_granting_access(user.partenaire).order_by("convention_metier__caisse__name")
         context["conventions"] = conventions
         if user.is_gestionnaire:
             context["quotas"] = quotas_for(user.partenaire)
@@ -46,3 +51,13 @@ def home(request):
 def contacts(request):
     caisses = _caisses_for(request.user).prefetch_related("referents")
     return render(request, "portal/contacts.html", {"title": "Contacts de ma caisse", "caisses": caisses})
+
+
+@never_cache
+def healthz(request):
+    """200 when every service answers, 503 naming the ones that do not (no detail beyond that)."""
+    results = health.report()
+    down = [name for name, state in results.items() if state != "ok"]
+    if down:
+        logger.warning("healthz: services indisponibles %s", ", ".join(down))
+    return JsonResponse(results, status=503 if down else 200)

@@ -125,14 +125,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Params:
         gestionnaire = factory.Trait(profile=Profile.GESTIONNAIRE)
         agent = factory.Trait(profile=Profile.AGENT, partenaire=None, caisse=factory.SubFactory(CaisseFactory))
-        administrateur = factory.Trait(
-            profile=Profile.ADMINISTRATEUR, partenaire=None, caisse=None, is_superuser=True
-        )
+        administrateur = factory.Trait(profile=Profile.ADMINISTRATEUR, partenaire=None, caisse=None, is_superuser=True)
 
 
 def partner_with_access(caisse=None, **partner_fields) -> ConventionUtilisation:
     """A partner holding a convention d'utilisation in force with `caisse`."""
-    metier = ConventionMetierFactory(
-        caisse=caisse or CaisseFactory(), partenaire=PartenaireFactory(**partner_fields)
-    )
+    metier = ConventionMetierFactory(caisse=caisse or CaisseFactory(), partenaire=PartenaireFactory(**partner_fields))
     return ConventionUtilisationFactory(convention_metier=metier)

@@ -23,8 +23,10 @@ pytestmark = pytest.mark.django_db
 
 def test_c3_end_date_before_start_date_is_refused():
     convention = ConventionMetierFactory.build(
-        caisse=CaisseFactory(), partenaire=PartenaireFactory(),
-        start_date=date(2024, 1, 10), end_date=date(2024, 1, 9),
+        caisse=CaisseFactory(),
+        partenaire=PartenaireFactory(),
+        start_date=date(2024, 1, 10),
+        end_date=date(2024, 1, 9),
     )
     with pytest.raises(ValidationError, match="ne peut pas précéder la date de début"):
         services.save_convention_metier(convention)
@@ -191,8 +193,11 @@ def test_c6_notice_of_another_convention_is_refused():
 @time_machine.travel(date(2026, 1, 6), tick=False)
 def test_c6_notice_received_in_the_future_is_refused():
     notice = MiseEnDemeure(
-        convention=ConventionUtilisationFactory(), issued_by="caisse", sent_on=date(2026, 1, 5),
-        received_on=date(2026, 1, 7), grounds="Manquement",
+        convention=ConventionUtilisationFactory(),
+        issued_by="caisse",
+        sent_on=date(2026, 1, 5),
+        received_on=date(2026, 1, 7),
+        grounds="Manquement",
     )
     with pytest.raises(ValidationError, match="dans le futur"):
         services.record_mise_en_demeure(notice)

@@ -6,7 +6,13 @@ from django.db import IntegrityError
 
 from conventions import services
 from conventions.models import DomaineEmail, Partenaire, Referent
-from tests.factories import CaisseFactory, DomaineEmailFactory, PartenaireFactory, ReferentFactory, valid_siret
+from tests.factories import (
+    CaisseFactory,
+    DomaineEmailFactory,
+    PartenaireFactory,
+    ReferentFactory,
+    valid_siret,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -27,10 +27,20 @@ CAISSES = [
         "postal_code": "59100",
         "city": "Roubaix",
         "referents": [
-            ("Camille Demoulin", "Responsable du service Relations Partenaires", "03 20 00 00 01",
-             "06 00 00 00 01", "camille.demoulin@cpam-roubaix-tourcoing.example"),
-            ("Karim Benali", "Chargé de mission Accès aux droits et aux soins", "03 20 00 00 02",
-             "07 00 00 00 02", "karim.benali@cpam-roubaix-tourcoing.example"),
+            (
+                "Camille Demoulin",
+                "Responsable du service Relations Partenaires",
+                "03 20 00 00 01",
+                "06 00 00 00 01",
+                "camille.demoulin@cpam-roubaix-tourcoing.example",
+            ),
+            (
+                "Karim Benali",
+                "Chargé de mission Accès aux droits et aux soins",
+                "03 20 00 00 02",
+                "07 00 00 00 02",
+                "karim.benali@cpam-roubaix-tourcoing.example",
+            ),
         ],
     },
     {
@@ -40,7 +50,13 @@ CAISSES = [
         "postal_code": "59000",
         "city": "Lille",
         "referents": [
-            ("Sophie Lambert", "Référente partenaires", "03 20 00 00 10", "", "sophie.lambert@cpam-lille-douai.example"),
+            (
+                "Sophie Lambert",
+                "Référente partenaires",
+                "03 20 00 00 10",
+                "",
+                "sophie.lambert@cpam-lille-douai.example",
+            ),
         ],
     },
 ]
@@ -92,10 +108,30 @@ PARTENAIRES = [
 
 # (login, profile, prénom, nom, fonction, partner SIRET or caisse code)
 LOGINS = [
-    ("demo.technicien", Profile.TECHNICIEN, "Léa", "Fontaine", "Conseillère en économie sociale et familiale",
-     "26590001900018"),
-    ("demo.gestionnaire", Profile.GESTIONNAIRE, "Marc", "Delattre", "Responsable du pôle social", "26590001900018"),
-    ("demo.technicien.lille", Profile.TECHNICIEN, "Nadia", "Haddad", "Travailleuse sociale", "77860002300015"),
+    (
+        "demo.technicien",
+        Profile.TECHNICIEN,
+        "Léa",
+        "Fontaine",
+        "Conseillère en économie sociale et familiale",
+        "26590001900018",
+    ),
+    (
+        "demo.gestionnaire",
+        Profile.GESTIONNAIRE,
+        "Marc",
+        "Delattre",
+        "Responsable du pôle social",
+        "26590001900018",
+    ),
+    (
+        "demo.technicien.lille",
+        Profile.TECHNICIEN,
+        "Nadia",
+        "Haddad",
+        "Travailleuse sociale",
+        "77860002300015",
+    ),
     ("demo.agent", Profile.AGENT, "Julie", "Vandamme", "Agente Relations Partenaires", "597"),
     ("demo.agent.lille", Profile.AGENT, "Paul", "Lefebvre", "Agent Relations Partenaires", "594"),
     ("demo.admin", Profile.ADMINISTRATEUR, "Anne", "Moreau", "Administratrice nationale", None),
@@ -125,7 +161,13 @@ class Command(BaseCommand):
             Referent.objects.update_or_create(
                 caisse=caisse,
                 position=position,
-                defaults={"full_name": full_name, "role": role, "phone": phone, "mobile_phone": mobile, "email": email},
+                defaults={
+                    "full_name": full_name,
+                    "role": role,
+                    "phone": phone,
+                    "mobile_phone": mobile,
+                    "email": email,
+                },
             )
         return caisse
 
@@ -168,14 +210,19 @@ class Command(BaseCommand):
             partenaire = partenaires.get(belongs_to)
             caisse = caisses.get(belongs_to)
             domain = (
-                partenaire.email_domains.first().domain if partenaire else
-                f"cpam-{caisse.code}.example" if caisse else "assurance-maladie.example"
+                partenaire.email_domains.first().domain
+                if partenaire
+                else f"cpam-{caisse.code}.example"
+                if caisse
+                else "assurance-maladie.example"
             )
             user, created = User.objects.update_or_create(
                 username=login,
                 defaults={
                     "profile": profile,
-                    "civilite": Civilite.MADAME if first_name in {"Léa", "Nadia", "Julie", "Anne"} else Civilite.MONSIEUR,
+                    "civilite": Civilite.MADAME
+                    if first_name in {"Léa", "Nadia", "Julie", "Anne"}
+                    else Civilite.MONSIEUR,
                     "first_name": first_name,
                     "last_name": last_name,
                     "job_title": job_title,

@@ -1,0 +1,120 @@
+"""Browser tests: pytest-playwright drives Debian's Chromium against pytest-django's live_server.
+
+One browser for the whole session (pytest-playwright's session-scoped `browser`), a fresh
+context and page per test. Chromium missing -> every e2e test is skipped (a failure when CI=true).
+"""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+E2E_DIR = Path(__file__).resolve().parent
+BLOCKING_IMPACTS = ("serious", "critical")
+_AXE = Axe()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if E2E_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+            # The live server builds WhiteNoise with DEBUG off (pytest-django), which warns when
+            # STATIC_ROOT was never collected; the live server serves static files itself.
+            item.add_marker(pytest.mark.filterwarnings("ignore:No directory at:UserWarning"))
+
+
+def _require_chromium():
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(
+            f"Chromium introuvable ({CHROMIUM}) : les tests de bout en bout sont ignorés. "
+            "Installez le paquet Debian « chromium » (`scripts/services.sh up`)."
+        )
+
+
+@pytest.fixture(autouse=True)
+def _chromium_required():
+    """Skip before any browser or database set-up when Debian's Chromium is absent."""
+    _require_chromium()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's options (--headed, --slowmo…) plus Debian's Chromium and its flags."""
+    _require_chromium()
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The real login form and backend, with a cheap hash: PBKDF2 would cost ~0.2 s per demo account."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo_data(transactional_db, live_server, settings):
+    """The real `load_demo_data` command. DEBUG stays on for the test: the command refuses to run
+    without it, and PortalBackend refuses demo logins without it (the live server shares settings)."""
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """Pages open relative to the live server. Also replaces pytest-playwright's own base_url
+    fixture, a plugin-instance method that pytest 9 deprecates (an error under our filterwarnings)."""
+    return live_server.url
+
+
+def submit_login_form(page, username: str, password: str):
+    page.goto("/connexion/")
+    page.get_by_label("Identifiant", exact=True).fill(username)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter", exact=True).click()
+
+
+@pytest.fixture
+def login(page, settings):
+    """Log in through the real login form; returns the page, on the home page."""
+
+    def _login(username: str, password: str | None = None):
+        submit_login_form(page, username, password or settings.DEMO_PASSWORD)
+        expect(page).to_have_url("/")
+        return page
+
+    return _login
+
+
+def assert_no_serious_axe_violation(page):
+    """Run axe-core on the current page; fail on any violation of impact serious or critical."""
+    violations = _AXE.run(page).response["violations"]
+    blocking = [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
+    lines = [f"axe : {len(blocking)} violation(s) grave(s) ou critique(s) sur {page.url}"]
+    for violation in blocking:
+        lines.append(f"- {violation['id']} ({violation['impact']}) : {violation['help']} — {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            targets = ", ".join(map(str, node["target"]))
+            lines.append(f"    cible {targets} : {node['html'][:200]}")
+    assert not blocking, "\n".join(lines)
+
+
+@pytest.fixture
+def axe():
+    return assert_no_serious_axe_violation

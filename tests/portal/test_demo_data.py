@@ -1,0 +1,49 @@
+"""The demo data: idempotent, with one login per profile, refused when DEBUG is off."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Profile, User
+from conventions import access
+from conventions.models import Caisse, ConventionMetier, Partenaire, Referent
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return [m.objects.count() for m in (Caisse, Referent, Partenaire, ConventionMetier, User)]
+
+
+def test_demo_data_is_idempotent_and_matches_the_convention(settings):
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=StringIO())
+    first = counts()
+    call_command("load_demo_data", stdout=StringIO())
+    assert counts() == first
+
+    wattrelos = Partenaire.objects.get(name="CCAS de Wattrelos")
+    assert wattrelos.member_count == 13
+    convention = wattrelos.conventions_metier.get().convention_utilisation
+    assert convention.signed_on.isoformat() == "2023-09-30"
+    assert "58" in convention.deliberation_reference
+    assert len(convention.enabled_services) == 6
+    assert [c.name for c in access.caisses_accessible(wattrelos)] == ["CPAM de Roubaix-Tourcoing"]
+    assert {u.profile for u in User.objects.filter(is_demo=True)} == set(Profile)
+
+
+def test_demo_data_is_refused_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("load_demo_data")
+    assert not User.objects.exists()
+
+
+def test_demo_logins_are_refused_when_debug_is_off(settings, client):
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=StringIO())
+    assert client.login(username="demo.technicien", password=settings.DEMO_PASSWORD)
+    client.logout()
+    settings.DEBUG = False
+    assert not client.login(username="demo.technicien", password=settings.DEMO_PASSWORD)
