@@ -34,7 +34,7 @@ lint: install
 
 ## make test: installe, démarre les services, puis ruff, makemigrations --check et toute la suite pytest.
 test: install services lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --create-db
 
 clean:
 	rm -rf $(VENV) .services db.sqlite3 private-media staticfiles .pytest_cache .ruff_cache

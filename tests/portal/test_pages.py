@@ -81,3 +81,11 @@ def test_home_of_the_agent_leads_to_the_back_office(client):
     content = client.get(reverse("home")).content.decode()
     assert reverse("admin:index") in content
     assert agent.caisse.name in content
+
+
+@pytest.mark.parametrize("entitled", [True, False])
+def test_p5_state_branding_only_where_the_deployment_is_entitled(client, settings, entitled):
+    settings.PORTAL_STATE_BRANDING = entitled
+    content = client.get(reverse("login")).content.decode()
+    assert ('class="fr-logo"' in content) is entitled
+    assert "Espace Partenaires" in content

@@ -1,0 +1,56 @@
+"""Production settings: refused without a secret key, clean under `check --deploy`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args, **env):
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean_env.pop("PYTEST_VERSION", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="portail.example")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY est obligatoire" in result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="x" * 20 + "-production-like-secret-key-for-the-check-" + "y" * 20,
+        DJANGO_ALLOWED_HOSTS="portail.example",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_unsafe_production_settings_fail_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="x" * 20 + "-production-like-secret-key-for-the-check-" + "y" * 20,
+        DJANGO_ALLOWED_HOSTS="portail.example",
+        DJANGO_SECURE_COOKIES="false",
+        DJANGO_HSTS_SECONDS="0",
+    )
+    assert result.returncode != 0
+    assert "SESSION_COOKIE_SECURE" in result.stderr or "security.W012" in result.stderr
