@@ -14,6 +14,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if IN_CI and skipped and session.exitstatus == 0:
+        reporter.ensure_newline()
         reporter.write_line(
             f"CI=true : {skipped} test(s) ignoré(s) — un service manque (lancez scripts/services.sh up).",
             red=True,

@@ -6,6 +6,7 @@ context and page per test. Chromium missing -> every e2e test is skipped (a fail
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,13 @@ def demo_data(transactional_db, live_server, settings):
     call_command("load_demo_data", stdout=io.StringIO())
 
 
+@pytest.fixture
+def context(context):
+    """Fail in seconds rather than Playwright's 30 s: every page here answers at once."""
+    context.set_default_timeout(10_000)
+    return context
+
+
 @pytest.fixture(scope="session")
 def base_url(live_server):
     """Pages open relative to the live server. Also replaces pytest-playwright's own base_url
@@ -85,8 +93,9 @@ def base_url(live_server):
 
 def submit_login_form(page, username: str, password: str):
     page.goto("/connexion/")
-    page.get_by_label("Identifiant", exact=True).fill(username)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
+    # DSFR labels: "Identifiant *" (aria-hidden marker); the fieldset "Vos identifiants" also matches "identifiant".
+    page.get_by_label(re.compile(r"^\s*Identifiant\b")).fill(username)
+    page.get_by_label(re.compile(r"^\s*Mot de passe\b")).fill(password)
     page.get_by_role("button", name="Se connecter", exact=True).click()
 
 
