@@ -33,9 +33,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            # The live server builds WhiteNoise with DEBUG off (pytest-django), which warns when
-            # STATIC_ROOT was never collected; the live server serves static files itself.
-            item.add_marker(pytest.mark.filterwarnings("ignore:No directory at:UserWarning"))
 
 
 def _require_chromium():
@@ -91,20 +88,28 @@ def base_url(live_server):
     return live_server.url
 
 
-def submit_login_form(page, username: str, password: str):
-    page.goto("/connexion/")
-    # DSFR labels: "Identifiant *" (aria-hidden marker); the fieldset "Vos identifiants" also matches "identifiant".
-    page.get_by_label(re.compile(r"^\s*Identifiant\b")).fill(username)
-    page.get_by_label(re.compile(r"^\s*Mot de passe\b")).fill(password)
-    page.get_by_role("button", name="Se connecter", exact=True).click()
+@pytest.fixture
+def submit_login_form(page):
+    """Open /connexion/, fill "Identifiant" and "Mot de passe", press "Se connecter"."""
+
+    def _submit(username: str, password: str):
+        page.goto("/connexion/")
+        # DSFR labels read "Identifiant *" (aria-hidden marker), and the fieldset
+        # "Vos identifiants" also matches "identifiant": anchor the label's start.
+        page.get_by_label(re.compile(r"^\s*Identifiant\b")).fill(username)
+        page.get_by_label(re.compile(r"^\s*Mot de passe\b")).fill(password)
+        page.get_by_role("button", name="Se connecter", exact=True).click()
+        return page
+
+    return _submit
 
 
 @pytest.fixture
-def login(page, settings):
-    """Log in through the real login form; returns the page, on the home page."""
+def login(submit_login_form, page, settings):
+    """Log in through the real login form (demo password by default); returns the page, on the home page."""
 
     def _login(username: str, password: str | None = None):
-        submit_login_form(page, username, password or settings.DEMO_PASSWORD)
+        submit_login_form(username, password or settings.DEMO_PASSWORD)
         expect(page).to_have_url("/")
         return page
 
@@ -121,7 +126,8 @@ def assert_no_serious_axe_violation(page):
         for node in violation["nodes"]:
             targets = ", ".join(map(str, node["target"]))
             lines.append(f"    cible {targets} : {node['html'][:200]}")
-    assert not blocking, "\n".join(lines)
+    if blocking:
+        pytest.fail("\n".join(lines))
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import submit_login_form
-
 HOMES = {
     "demo.technicien": "Bonjour Léa",
     "demo.gestionnaire": "Bonjour Marc",
@@ -19,8 +17,8 @@ def test_p5_login_page_has_no_serious_axe_violation(page, axe):
     axe(page)
 
 
-def test_p5_login_page_with_a_wrong_password_has_no_serious_axe_violation(demo_data, page, axe):
-    submit_login_form(page, "demo.technicien", "pas-le-bon-mot-de-passe")
+def test_p5_login_page_with_a_wrong_password_has_no_serious_axe_violation(demo_data, submit_login_form, axe):
+    page = submit_login_form("demo.technicien", "pas-le-bon-mot-de-passe")
     expect(page.get_by_role("alert")).to_contain_text("Identifiant ou mot de passe incorrect")
     expect(page).to_have_url("/connexion/")
     axe(page)
@@ -44,8 +42,10 @@ def test_p5_skip_link_contenu_is_the_first_focusable_element(demo_data, login):
     page = login("demo.technicien")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Contenu"
+    expect(page.get_by_role("navigation", name="Accès rapide").get_by_role("link", name="Contenu")).to_be_focused()
+
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "contenu"
+    expect(page.locator("main#contenu")).to_be_focused()
 
 
 def test_p5_logout_button_returns_to_the_login_page_and_ends_the_session(demo_data, login):
