@@ -46,9 +46,8 @@ def test_p4_postgresql_refuses_update_and_delete_in_sql():
         "UPDATE portal_journalentry SET action = 'login' WHERE id = %s",
         "DELETE FROM portal_journalentry WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [entry.pk])
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
     assert JournalEntry.objects.filter(pk=entry.pk, action=Action.LOGIN_FAILED).exists()
 
 
