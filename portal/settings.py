@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "dsfr",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "accounts",
     "conventions",
@@ -66,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -111,12 +115,28 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Password rules (A7): shown on every password form, enforced by these validators.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.passwords.HistoryValidator", "OPTIONS": {"history_size": 5}},
 ]
+# Maximum password age in days, per profile (A7); reminders start this many days before expiry.
+PASSWORD_MAX_AGE_DAYS_STAFF = env_int("PASSWORD_MAX_AGE_DAYS_STAFF", 180)
+PASSWORD_MAX_AGE_DAYS_PARTNER = env_int("PASSWORD_MAX_AGE_DAYS_PARTNER", 365)
+PASSWORD_EXPIRY_REMINDER_DAYS = env_int("PASSWORD_EXPIRY_REMINDER_DAYS", 15)
+# Activation and password-reset links: single use, valid this many hours.
+ACCOUNT_TOKEN_TTL_HOURS = env_int("ACCOUNT_TOKEN_TTL_HOURS", 72)
+PASSWORD_RESET_TOKEN_TTL_HOURS = env_int("PASSWORD_RESET_TOKEN_TTL_HOURS", 2)
+# Two-factor authentication (A17): always for staff and gestionnaires; for techniciens by this switch.
+TECHNICIEN_2FA_REQUIRED = env_bool("TECHNICIEN_2FA_REQUIRED", default=True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Espace Partenaires")
+# Gestionnaire habilitation requests are processed within this many working days (A5).
+HABILITATION_DELAY_WORKING_DAYS = env_int("HABILITATION_DELAY_WORKING_DAYS", 5)
+# Absolute URL of the portal in emails (links to activate an account, to read an answer…).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "fr"
 TIME_ZONE = "Europe/Paris"

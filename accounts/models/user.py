@@ -50,6 +50,19 @@ class UserQuerySet(models.QuerySet):
         return self.none()
 
 
+class InactivationReason(models.TextChoices):
+    LEFT_STRUCTURE = "left_structure", "A quitté la structure"
+    OTHER_FIELD = "other_field", "Intervient sur un autre domaine, sans lien avec l'Assurance Maladie"
+    OTHER = "other", "Autre motif"
+    PARTNER_REQUEST = "partner_request", "Demande d'inactivation transmise par le partenaire"
+    FRAUD = "fraud", "Utilisation frauduleuse, perte ou vol des identifiants"
+    CONVENTION_ENDED = "convention_ended", "Fin de la convention"
+
+
+# Reasons a gestionnaire may give when inactivating a technicien (A12).
+GESTIONNAIRE_REASONS = (InactivationReason.LEFT_STRUCTURE, InactivationReason.OTHER_FIELD, InactivationReason.OTHER)
+
+
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
@@ -92,6 +105,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="créé par"
     )
+    # The gestionnaire a technicien is attached to (A11: reattached when that gestionnaire leaves).
+    attached_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="techniciens",
+        verbose_name="gestionnaire de rattachement",
+    )
+    password_changed_at = models.DateTimeField("mot de passe changé le", null=True, blank=True)
+    inactivated_at = models.DateTimeField("inactivé le", null=True, blank=True)
+    inactivation_reason = models.CharField(
+        "motif d'inactivation", max_length=20, choices=InactivationReason.choices, blank=True
+    )
+    inactivation_comment = models.CharField("précision sur le motif", max_length=300, blank=True)
     # Demo logins are refused when DEBUG is off (see accounts.backends).
     is_demo = models.BooleanField("compte de démonstration", default=False, editable=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
@@ -130,6 +154,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=Q(state__in=[s.value for s in AccountState]),
                 name="user_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=AccountState.INACTIVE) | Q(inactivated_at__isnull=False, inactivation_reason__gt=""),
+                name="user_inactivated_has_date_and_reason",
+                violation_error_message="Un compte inactivé a une date et un motif d'inactivation.",
             ),
         ]
         indexes = [models.Index(fields=["partenaire", "profile", "state"], name="user_partner_profile_state")]

@@ -1,0 +1,47 @@
+from .habilitation import (
+    AccountIncident,
+    GestionnaireRequest,
+    GestionnaireRequestKind,
+    HabilitationRequest,
+    HabilitationReview,
+    IncidentKind,
+    IncidentSource,
+    RequestStatus,
+)
+from .security import CGU, AccountToken, CGUAcceptance, PasswordHistory, TokenPurpose
+from .user import (
+    GESTIONNAIRE_REASONS,
+    PARTNER_PROFILES,
+    STAFF_PROFILES,
+    AccountState,
+    Civilite,
+    InactivationReason,
+    Profile,
+    User,
+    UserManager,
+)
+
+__all__ = [
+    "CGU",
+    "GESTIONNAIRE_REASONS",
+    "PARTNER_PROFILES",
+    "STAFF_PROFILES",
+    "AccountIncident",
+    "AccountState",
+    "AccountToken",
+    "CGUAcceptance",
+    "Civilite",
+    "GestionnaireRequest",
+    "GestionnaireRequestKind",
+    "HabilitationRequest",
+    "HabilitationReview",
+    "IncidentKind",
+    "IncidentSource",
+    "InactivationReason",
+    "PasswordHistory",
+    "Profile",
+    "RequestStatus",
+    "TokenPurpose",
+    "User",
+    "UserManager",
+]
