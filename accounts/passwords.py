@@ -47,9 +47,10 @@ class HistoryValidator:
     def validate(self, password, user=None):
         if user is None or user.pk is None:
             return
-        previous = [user.password, *PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[
-            : self.history_size
-        ]]
+        previous = [
+            user.password,
+            *PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[: self.history_size],
+        ]
         if any(encoded and check_password(password, encoded) for encoded in previous):
             raise ValidationError(
                 f"Ce mot de passe fait partie de vos {self.history_size} derniers : choisissez-en un nouveau.",
@@ -61,8 +62,10 @@ class HistoryValidator:
 
 
 def max_age(user) -> timedelta:
-    days = settings.PASSWORD_MAX_AGE_DAYS_STAFF if user.profile in STAFF_PROFILES else (
-        settings.PASSWORD_MAX_AGE_DAYS_PARTNER
+    days = (
+        settings.PASSWORD_MAX_AGE_DAYS_STAFF
+        if user.profile in STAFF_PROFILES
+        else (settings.PASSWORD_MAX_AGE_DAYS_PARTNER)
     )
     return timedelta(days=days)
 

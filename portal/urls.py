@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+
+from accounts.views_two_factor import admin_login
 
 from . import views
 
+# A17: the back-office requires a session verified by a second factor (OTPAdminSite.has_permission).
+admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "Espace Partenaires — back-office de la caisse"
 admin.site.site_title = "Espace Partenaires"
 admin.site.index_title = "Administration"
@@ -13,6 +18,10 @@ urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("contacts/", views.contacts, name="contacts"),
+    path("", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("2fa/", include("accounts.urls_two_factor")),
+    # Before the admin's own URLs: its login is the portal's login, then the second step.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

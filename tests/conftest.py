@@ -49,3 +49,23 @@ def redis_url():
     except redis.RedisError as exc:
         service_unavailable("Redis", str(exc))
     return url
+
+
+def verified_login(client, user):
+    """Sign in as a user who passed the two-factor step (a confirmed TOTP device, verified session)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Téléphone de test", confirmed=True
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def login_verified(client):
+    return lambda user: verified_login(client, user)

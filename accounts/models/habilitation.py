@@ -11,6 +11,7 @@ USER = settings.AUTH_USER_MODEL
 
 class RequestStatus(models.TextChoices):
     PENDING = "pending", "À traiter"
+    SCHEDULED = "scheduled", "Programmée"
     DONE = "done", "Traitée"
     REFUSED = "refused", "Refusée"
 
@@ -38,18 +39,33 @@ class HabilitationRequest(models.Model):
     received_on = models.DateField("reçue le")
     due_on = models.DateField("à traiter avant le", editable=False)
     requested_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
         verbose_name="demandée par",
     )
     status = models.CharField("état", max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     processed_at = models.DateTimeField("traitée le", null=True, blank=True, editable=False)
     processed_by = models.ForeignKey(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
         verbose_name="traitée par",
     )
     account = models.OneToOneField(
-        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="habilitation_request",
-        editable=False, verbose_name="compte créé",
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="habilitation_request",
+        editable=False,
+        verbose_name="compte créé",
     )
     refusal_reason = models.CharField("motif du refus", max_length=300, blank=True)
 
@@ -128,8 +144,12 @@ class GestionnaireRequest(models.Model):
 
     @property
     def changes(self) -> dict[str, str]:
-        fields = {"last_name": self.new_last_name, "job_title": self.new_job_title, "phone": self.new_phone,
-                  "email": self.new_email}
+        fields = {
+            "last_name": self.new_last_name,
+            "job_title": self.new_job_title,
+            "phone": self.new_phone,
+            "email": self.new_email,
+        }
         return {name: value for name, value in fields.items() if value}
 
 

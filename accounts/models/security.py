@@ -17,6 +17,9 @@ class PasswordHistory(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self):
+        return f"Ancien mot de passe ({self.created_at:%d/%m/%Y})"
+
 
 class TokenPurpose(models.TextChoices):
     ACTIVATION = "activation", "Activation du compte"
@@ -45,6 +48,9 @@ class AccountToken(models.Model):
         verbose_name = "lien d'activation"
         verbose_name_plural = "liens d'activation"
         indexes = [models.Index(fields=["expires_at"], name="accounttoken_expires")]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} — {self.user}"
 
 
 class CGU(models.Model):
@@ -76,3 +82,6 @@ class CGUAcceptance(models.Model):
         verbose_name = "acceptation des CGU"
         verbose_name_plural = "acceptations des CGU"
         constraints = [models.UniqueConstraint(fields=["user", "cgu"], name="cgu_accepted_once")]
+
+    def __str__(self):
+        return f"{self.user} — {self.cgu} ({self.accepted_at:%d/%m/%Y})"

@@ -107,7 +107,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # The gestionnaire a technicien is attached to (A11: reattached when that gestionnaire leaves).
     attached_to = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="techniciens",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="techniciens",
         verbose_name="gestionnaire de rattachement",
     )
     password_changed_at = models.DateTimeField("mot de passe changé le", null=True, blank=True)

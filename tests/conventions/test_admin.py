@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.permissions import sync_agent_group
 from conventions.models import ConventionStatus, ConventionUtilisation, MiseEnDemeure, Partenaire
+from tests.conftest import verified_login
 from tests.factories import (
     CaisseFactory,
     ConventionMetierFactory,
@@ -31,7 +32,7 @@ def inline_management(prefix, total=0, initial=0):
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(administrateur=True))
+    verified_login(client, UserFactory(administrateur=True))
     return client
 
 
@@ -175,7 +176,7 @@ def test_c6_admin_records_a_formal_notice(admin_client):
 def test_agent_sees_only_the_conventions_of_its_caisse(client, agent):
     own = ConventionMetierFactory(caisse=agent.caisse)
     other = ConventionMetierFactory()
-    client.force_login(agent)
+    verified_login(client, agent)
     changelist = client.get(reverse("admin:conventions_conventionmetier_changelist")).content.decode()
     assert own.partenaire.name in changelist
     assert other.partenaire.name not in changelist
@@ -185,7 +186,7 @@ def test_agent_sees_only_the_conventions_of_its_caisse(client, agent):
 
 
 def test_technicien_has_no_back_office(client):
-    client.force_login(UserFactory())
+    verified_login(client, UserFactory())
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url

@@ -2,9 +2,11 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountState
 from conventions import services
+from tests.conftest import verified_login
 from tests.factories import CaisseFactory, ReferentFactory, UserFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +34,7 @@ def test_login_error_is_in_french_and_keeps_the_identifier(client, technicien):
 
 @pytest.mark.parametrize("state", [AccountState.INVITE, AccountState.INACTIVE, AccountState.SUPPRIME])
 def test_account_not_active_cannot_log_in(client, state):
-    user = UserFactory(state=state)
+    user = UserFactory(state=state, inactivated_at=timezone.now(), inactivation_reason="other")
     assert not client.login(username=user.username, password="Un-mot-de-passe-solide-1")
 
 
@@ -41,27 +43,28 @@ def test_p3_contacts_lists_the_referents_of_the_partners_caisse_in_order(client,
     ReferentFactory(caisse=caisse, position=2, full_name="Karim Benali", role="Chargé de mission")
     ReferentFactory(caisse=caisse, position=1, full_name="Camille Demoulin", role="Responsable", mobile_phone="06 01")
     ReferentFactory(caisse=CaisseFactory(), position=1, full_name="Référent Autre Caisse")
-    client.force_login(technicien)
+    verified_login(client, technicien)
     content = client.get(reverse("contacts")).content.decode()
     assert content.index("Camille Demoulin") < content.index("Karim Benali")
     assert 'href="tel:0601"' in content
     assert "Référent Autre Caisse" not in content
 
 
-def test_p3_c7_suspended_partner_sees_no_caisse(client, technicien):
-    ReferentFactory(caisse=technicien.partenaire.conventions_metier.get().caisse, full_name="Camille Demoulin")
+def test_a13_c7_suspended_structure_loses_access_at_its_next_request(client, technicien):
+    verified_login(client, technicien)
+    assert client.get(reverse("contacts")).status_code == 200
     services.suspend_partenaire(technicien.partenaire, reason="Usage non conforme")
-    client.force_login(technicien)
-    content = client.get(reverse("contacts")).content.decode()
-    assert "Camille Demoulin" not in content
-    assert "Aucune caisse accessible" in content
+    response = client.get(reverse("contacts"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    assert not client.login(username=technicien.username, password="Un-mot-de-passe-solide-1")
 
 
 def test_home_of_the_technicien_lists_the_services_its_caisse_opened(client, technicien):
     convention = technicien.partenaire.conventions_metier.get().convention_utilisation
     convention.service_rendez_vous = False
     services.save_convention_utilisation(convention)
-    client.force_login(technicien)
+    verified_login(client, technicien)
     content = client.get(reverse("home")).content.decode()
     assert "Demander un document" in content
     assert "Demander un rendez-vous pour un assuré" not in content
@@ -70,14 +73,14 @@ def test_home_of_the_technicien_lists_the_services_its_caisse_opened(client, tec
 def test_a2_a3_home_of_the_gestionnaire_shows_the_quotas_of_its_structure(client):
     convention = partner_with_access(member_count=13)
     gestionnaire = UserFactory(gestionnaire=True, partenaire=convention.convention_metier.partenaire)
-    client.force_login(gestionnaire)
+    verified_login(client, gestionnaire)
     content = client.get(reverse("home")).content.decode()
     assert "jusqu'à 3 gestionnaires et 15 techniciens" in content.replace("&#x27;", "'")
 
 
 def test_home_of_the_agent_leads_to_the_back_office(client):
     agent = UserFactory(agent=True)
-    client.force_login(agent)
+    verified_login(client, agent)
     content = client.get(reverse("home")).content.decode()
     assert reverse("admin:index") in content
     assert agent.caisse.name in content

@@ -1,0 +1,111 @@
+"""Portal forms for accounts: French labels, DSFR rendering; the rules live in the services."""
+
+from django import forms
+from django.contrib.auth import password_validation
+from dsfr.forms import DsfrBaseForm
+
+from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
+
+
+def password_rules() -> list[str]:
+    return password_validation.password_validators_help_texts()
+
+
+class NewPasswordForm(DsfrBaseForm):
+    new_password1 = forms.CharField(
+        label="Nouveau mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="Confirmez le mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
+            self.add_error("new_password2", "Les deux mots de passe ne sont pas identiques.")
+        return data
+
+
+class ChangePasswordForm(NewPasswordForm):
+    old_password = forms.CharField(
+        label="Mot de passe actuel",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+
+class PasswordResetRequestForm(DsfrBaseForm):
+    identifier = forms.CharField(
+        label="Identifiant ou adresse email professionnelle",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+
+
+class CGUForm(DsfrBaseForm):
+    accept = forms.BooleanField(
+        label="J'ai lu les conditions générales d'utilisation et je les accepte",
+        error_messages={"required": "Cochez la case pour accepter les conditions générales d'utilisation."},
+    )
+
+
+class IdentityForm(DsfrBaseForm):
+    """Who the account is for (art. 2.2.1): civilité, nom, prénom, fonction, téléphone, email."""
+
+    civilite = forms.ChoiceField(label="Civilité", choices=Civilite.choices, widget=forms.RadioSelect)
+    last_name = forms.CharField(label="Nom", max_length=150)
+    first_name = forms.CharField(label="Prénom", max_length=150)
+    job_title = forms.CharField(label="Fonction", max_length=150)
+    phone = forms.CharField(
+        label="Téléphone professionnel",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label="Adresse email professionnelle",
+        help_text="Une adresse de la structure, jamais une messagerie personnelle.",
+    )
+
+
+class InactivateTechnicienForm(DsfrBaseForm):
+    reason = forms.ChoiceField(
+        label="Motif", choices=[(r.value, r.label) for r in GESTIONNAIRE_REASONS], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(label="Précision (obligatoire pour « Autre motif »)", max_length=300, required=False)
+
+
+class GestionnaireModificationForm(DsfrBaseForm):
+    last_name = forms.CharField(label="Nouveau nom", max_length=150, required=False)
+    job_title = forms.CharField(label="Nouvelle fonction", max_length=150, required=False)
+    phone = forms.CharField(label="Nouveau téléphone", max_length=20, required=False)
+    email = forms.EmailField(label="Nouvelle adresse email professionnelle", required=False)
+
+
+class GestionnaireInactivationForm(DsfrBaseForm):
+    wanted_on = forms.DateField(
+        label="Date d'inactivation souhaitée",
+        help_text="Au moins 15 jours après aujourd'hui (article 2.2.3 de la convention).",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class IncidentForm(DsfrBaseForm):
+    account = forms.ChoiceField(label="Compte concerné")
+    kind = forms.ChoiceField(label="Nature", choices=IncidentKind.choices, widget=forms.RadioSelect)
+    description = forms.CharField(
+        label="Circonstances",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Quand et comment vous l'avez constaté. N'indiquez aucune donnée sur les personnes accompagnées.",
+    )
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [
+            (a.pk, f"{a.get_full_name()} ({a.username}) — {a.get_profile_display()}") for a in accounts
+        ]

@@ -1,0 +1,177 @@
+"""Emailed single-use links (A7): activation of a new account and password reset; password changes.
+
+The secret travels only in the email; the database keeps its SHA-256.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from enum import Enum
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import audit
+from portal.models import Action
+
+from . import emails
+from .models import AccountState, AccountToken, PasswordHistory, TokenPurpose, User
+
+
+class TokenProblem(Enum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+class TokenError(Exception):
+    def __init__(self, problem: TokenProblem):
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _ttl(purpose: TokenPurpose) -> timedelta:
+    hours = (
+        settings.ACCOUNT_TOKEN_TTL_HOURS
+        if purpose == TokenPurpose.ACTIVATION
+        else (settings.PASSWORD_RESET_TOKEN_TTL_HOURS)
+    )
+    return timedelta(hours=hours)
+
+
+def revoke_tokens(user: User, purpose: TokenPurpose | None = None) -> int:
+    tokens = AccountToken.objects.valid().filter(user=user)
+    if purpose:
+        tokens = tokens.filter(purpose=purpose)
+    return tokens.update(revoked_at=timezone.now())
+
+
+def _issue(user: User, purpose: TokenPurpose) -> str:
+    revoke_tokens(user, purpose)
+    secret = secrets.token_urlsafe(32)
+    now = timezone.now()
+    AccountToken.objects.create(
+        user=user, purpose=purpose, token_hash=_hash(secret), created_at=now, expires_at=now + _ttl(purpose)
+    )
+    return secret
+
+
+def send_invitation(user: User, *, actor=None, request=None) -> str:
+    secret = _issue(user, TokenPurpose.ACTIVATION)
+    emails.send(
+        "invitation",
+        [user.email],
+        {
+            "user": user,
+            "link": emails.absolute_url(reverse("activate", args=[secret])),
+            "ttl_hours": settings.ACCOUNT_TOKEN_TTL_HOURS,
+        },
+    )
+    audit.record(Action.INVITATION_SENT, actor=actor, target=user, request=request)
+    return secret
+
+
+def find_token(secret: str, purpose: TokenPurpose) -> AccountToken:
+    """The token behind a link, or TokenError saying whether it is unknown, expired or already used."""
+    token = AccountToken.objects.select_related("user").filter(token_hash=_hash(secret), purpose=purpose).first()
+    if token is None:
+        raise TokenError(TokenProblem.UNKNOWN)
+    if token.used_at or token.revoked_at:
+        raise TokenError(TokenProblem.USED)
+    if token.expires_at <= timezone.now():
+        raise TokenError(TokenProblem.EXPIRED)
+    usable_states = (AccountState.INVITE,) if purpose == TokenPurpose.ACTIVATION else (AccountState.ACTIF,)
+    if token.user.state not in usable_states:
+        raise TokenError(TokenProblem.USED)
+    return token
+
+
+def set_password(user: User, raw_password: str, *, actor=None, request=None) -> None:
+    """Validate against the rules (A7), keep the old hash in the history, stamp the change."""
+    password_validation.validate_password(raw_password, user)
+    if user.has_usable_password():
+        PasswordHistory.objects.create(user=user, password=user.password)
+    user.set_password(raw_password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+    audit.record(Action.PASSWORD_CHANGED, actor=actor or user, target=user, request=request)
+
+
+@transaction.atomic
+def activate(secret: str, raw_password: str, *, request=None) -> User:
+    token = find_token(secret, TokenPurpose.ACTIVATION)
+    user = User.objects.select_for_update().get(pk=token.user_id)
+    set_password(user, raw_password, request=request)
+    user.state = AccountState.ACTIF
+    user.state_changed_at = timezone.now()
+    user.save(update_fields=["state", "state_changed_at"])
+    AccountToken.objects.filter(pk=token.pk).update(used_at=timezone.now())
+    audit.record(Action.ACCOUNT_ACTIVATED, actor=user, target=user, request=request)
+    return user
+
+
+def request_password_reset(identifier: str, *, request=None) -> None:
+    """Email a reset link when the identifier (login or email) matches one active account; say nothing
+    either way, so the page never reveals whether an account exists."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return
+    users = User.objects.filter(state=AccountState.ACTIF)
+    matches = list(users.filter(username=identifier)[:2]) or list(users.filter(email__iexact=identifier)[:2])
+    if len(matches) != 1:  # an email shared by two accounts (A1): the login is needed to know which
+        return
+    user = matches[0]
+    secret = _issue(user, TokenPurpose.RESET)
+    emails.send(
+        "password_reset",
+        [user.email],
+        {
+            "user": user,
+            "link": emails.absolute_url(reverse("password_reset_confirm", args=[secret])),
+            "ttl_hours": settings.PASSWORD_RESET_TOKEN_TTL_HOURS,
+        },
+    )
+    audit.record(Action.PASSWORD_RESET_REQUESTED, actor=None, target=user, request=request)
+
+
+@transaction.atomic
+def reset_password(secret: str, raw_password: str, *, request=None) -> User:
+    token = find_token(secret, TokenPurpose.RESET)
+    user = User.objects.select_for_update().get(pk=token.user_id)
+    set_password(user, raw_password, request=request)
+    AccountToken.objects.filter(pk=token.pk).update(used_at=timezone.now())
+    notify_password_changed(user)
+    return user
+
+
+def change_password(user: User, old_password: str, new_password: str, *, request=None) -> None:
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": "Le mot de passe actuel est incorrect."})
+    try:
+        set_password(user, new_password, request=request)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": exc.messages}) from exc
+    notify_password_changed(user)
+
+
+def notify_password_changed(user: User) -> None:
+    emails.send("password_changed", [user.email], {"user": user, "link": emails.absolute_url(reverse("contacts"))})
+
+
+def renew_activation(secret: str, *, request=None) -> None:
+    """From an expired or replaced activation link: send a fresh one to the account's own address."""
+    token = (
+        AccountToken.objects.select_related("user")
+        .filter(token_hash=_hash(secret), purpose=TokenPurpose.ACTIVATION)
+        .first()
+    )
+    if token is not None and token.user.state == AccountState.INVITE:
+        send_invitation(token.user, actor=None, request=request)

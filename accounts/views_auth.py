@@ -1,0 +1,166 @@
+"""Activation link, forgotten and expired passwords, CGU: the pages around signing in (A7, A8)."""
+
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+
+from portal.admin_actions import attach_errors
+
+from . import cgu, invitations
+from .forms import CGUForm, ChangePasswordForm, NewPasswordForm, PasswordResetRequestForm, password_rules
+from .invitations import TokenError, TokenProblem
+from .models import TokenPurpose
+
+TOKEN_MESSAGES = {
+    TokenProblem.UNKNOWN: "Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier depuis l'email.",
+    TokenProblem.EXPIRED: "Ce lien a expiré.",
+    TokenProblem.USED: "Ce lien a déjà été utilisé ou a été remplacé par un lien plus récent.",
+}
+
+
+def _safe_next(request, default="home"):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _password_page(request, template, form, **context):
+    return render(request, template, {"form": form, "rules": password_rules(), **context})
+
+
+@sensitive_post_parameters()
+def activate(request, token):
+    """A7: the new account chooses its password from the emailed link, then is signed in."""
+    try:
+        account_token = invitations.find_token(token, TokenPurpose.ACTIVATION)
+    except TokenError as error:
+        return render(
+            request,
+            "accounts/token_invalid.html",
+            {
+                "title": "Lien d'activation",
+                "message": TOKEN_MESSAGES[error.problem],
+                "problem": error.problem.value,
+                "purpose": "activation",
+            },
+            status=410,
+        )
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitations.activate(token, form.cleaned_data["new_password1"], request=request)
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        except TokenError as error:
+            return render(
+                request,
+                "accounts/token_invalid.html",
+                {"title": "Lien d'activation", "message": TOKEN_MESSAGES[error.problem], "purpose": "activation"},
+                status=410,
+            )
+        else:
+            login(request, user, backend="accounts.backends.PortalBackend")
+            messages.success(request, "Votre compte est activé.")
+            return redirect("home")
+    return _password_page(
+        request, "accounts/activate.html", form, title="Activer votre compte", account=account_token.user
+    )
+
+
+def activate_renew(request, token):
+    """Ask for a new activation link; the answer is the same whatever the link was."""
+    if request.method == "POST":
+        invitations.renew_activation(token, request=request)
+    return render(request, "accounts/activation_renewed.html", {"title": "Nouveau lien d'activation"})
+
+
+def password_reset(request):
+    """The same answer whether or not an account matches: the page reveals nothing."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitations.request_password_reset(form.cleaned_data["identifier"], request=request)
+        return render(request, "accounts/password_reset_sent.html", {"title": "Mot de passe oublié"})
+    return render(request, "accounts/password_reset.html", {"form": form, "title": "Mot de passe oublié"})
+
+
+@sensitive_post_parameters()
+def password_reset_confirm(request, token):
+    try:
+        invitations.find_token(token, TokenPurpose.RESET)
+    except TokenError as error:
+        return render(
+            request,
+            "accounts/token_invalid.html",
+            {"title": "Réinitialisation du mot de passe", "message": TOKEN_MESSAGES[error.problem], "purpose": "reset"},
+            status=410,
+        )
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.reset_password(token, form.cleaned_data["new_password1"], request=request)
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        except TokenError as error:
+            return render(
+                request,
+                "accounts/token_invalid.html",
+                {
+                    "title": "Réinitialisation du mot de passe",
+                    "message": TOKEN_MESSAGES[error.problem],
+                    "purpose": "reset",
+                },
+                status=410,
+            )
+        else:
+            messages.success(request, "Votre mot de passe est changé : connectez-vous avec le nouveau.")
+            return redirect("login")
+    return _password_page(request, "accounts/password_set.html", form, title="Choisir un nouveau mot de passe")
+
+
+@login_required
+@sensitive_post_parameters()
+def password_change(request, expired=False):
+    """A7: change at will, or forced at login once the password has expired."""
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.change_password(
+                request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"], request=request
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # this session stays, the others end
+            messages.success(request, "Votre mot de passe est changé.")
+            return redirect(_safe_next(request))
+    title = "Votre mot de passe a expiré" if expired else "Changer de mot de passe"
+    return _password_page(
+        request, "accounts/password_change.html", form, title=title, expired=expired, next=_safe_next(request, "")
+    )
+
+
+@login_required
+def cgu_view(request):
+    """A8: the current CGU, to accept before going on (shown read-only once accepted)."""
+    current = cgu.current_cgu()
+    pending = cgu.must_accept(request.user)
+    form = CGUForm(request.POST or None)
+    if pending and request.method == "POST" and form.is_valid():
+        cgu.accept(request.user, pending, request=request)
+        return redirect(_safe_next(request))
+    return render(
+        request,
+        "accounts/cgu.html",
+        {
+            "title": "Conditions générales d'utilisation",
+            "cgu": current,
+            "pending": pending,
+            "form": form,
+            "next": _safe_next(request, ""),
+        },
+    )

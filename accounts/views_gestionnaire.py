@@ -1,0 +1,333 @@
+"""The gestionnaire's pages: the structure's accounts, techniciens, requests to the caisse (A6, A10–A13, A16)."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal import audit
+from portal.admin_actions import attach_errors
+from portal.models import Action
+
+from . import habilitations, services, two_factor
+from .forms import (
+    GestionnaireInactivationForm,
+    GestionnaireModificationForm,
+    IdentityForm,
+    InactivateTechnicienForm,
+    IncidentForm,
+)
+from .models import (
+    AccountState,
+    GestionnaireRequest,
+    HabilitationRequest,
+    HabilitationReview,
+    InactivationReason,
+    Profile,
+    RequestStatus,
+    User,
+)
+
+
+def gestionnaire_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_gestionnaire:
+            raise PermissionDenied("Page réservée aux gestionnaires de la structure.")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def structure_accounts(partenaire):
+    """The habilitation table (A16): every account not deleted, with who created it."""
+    return (
+        User.objects.filter(partenaire=partenaire)
+        .exclude(state=AccountState.SUPPRIME)
+        .select_related("created_by", "attached_to")
+        .order_by("profile", "last_name", "first_name")
+    )
+
+
+def _account_of_structure(request, pk, profile=None):
+    account = get_object_or_404(
+        User.objects.exclude(state=AccountState.SUPPRIME), pk=pk, partenaire=request.user.partenaire
+    )
+    if profile and account.profile != profile:
+        raise PermissionDenied("Ce compte n'a pas le profil attendu pour cette opération.")
+    return account
+
+
+@gestionnaire_required
+def accounts_list(request):
+    partenaire = request.user.partenaire
+    pending = GestionnaireRequest.objects.filter(
+        partenaire=partenaire, status__in=(RequestStatus.PENDING, RequestStatus.SCHEDULED)
+    ).select_related("target")
+    context = {
+        "title": "Comptes de la structure",
+        "accounts": structure_accounts(partenaire),
+        "usage": [services.quota_usage(partenaire, p) for p in (Profile.GESTIONNAIRE, Profile.TECHNICIEN)],
+        "pending_requests": pending,
+        "pending_habilitations": HabilitationRequest.objects.filter(
+            partenaire=partenaire, status=RequestStatus.PENDING
+        ),
+        "open_reviews": HabilitationReview.objects.filter(partenaire=partenaire, attested_at__isnull=True),
+        "today": timezone.localdate(),
+    }
+    return render(request, "accounts/gestionnaire/accounts.html", context)
+
+
+@gestionnaire_required
+def accounts_export(request):
+    """A16: the habilitation table as CSV for a French spreadsheet (UTF-8 BOM, semicolons)."""
+    partenaire = request.user.partenaire
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="habilitations-{stamp}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            "Identifiant",
+            "Civilité",
+            "Nom",
+            "Prénom",
+            "Fonction",
+            "Email",
+            "Profil",
+            "État",
+            "Créé par",
+            "Créé le",
+            "Dernière connexion",
+            "Inactivé le",
+            "Motif d'inactivation",
+        ]
+    )
+    for account in structure_accounts(partenaire):
+        writer.writerow(
+            [
+                account.username,
+                account.get_civilite_display(),
+                account.last_name,
+                account.first_name,
+                account.job_title,
+                account.email,
+                account.get_profile_display(),
+                account.get_state_display(),
+                account.created_by.get_full_name() if account.created_by else "Caisse",
+                timezone.localtime(account.date_joined).strftime("%d/%m/%Y %H:%M"),
+                timezone.localtime(account.last_login).strftime("%d/%m/%Y %H:%M") if account.last_login else "",
+                timezone.localtime(account.inactivated_at).strftime("%d/%m/%Y") if account.inactivated_at else "",
+                account.get_inactivation_reason_display(),
+            ]
+        )
+    audit.record(Action.ACCOUNTS_EXPORTED, actor=request.user, target=partenaire, request=request)
+    return response
+
+
+@gestionnaire_required
+def technicien_create(request):
+    """A6: within quota; the form keeps what was typed when refused."""
+    partenaire = request.user.partenaire
+    usage = services.quota_usage(partenaire, Profile.TECHNICIEN)
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.create_technicien(request.user, form.cleaned_data, request=request)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Le compte de {account.get_full_name()} est créé (identifiant : {account.username}). "
+                f"Un lien d'activation a été envoyé à {account.email}.",
+            )
+            return redirect("accounts_list")
+    return render(
+        request,
+        "accounts/gestionnaire/technicien_form.html",
+        {"title": "Créer un compte technicien", "form": form, "usage": usage},
+    )
+
+
+@gestionnaire_required
+@require_POST
+def resend_invitation(request, pk):
+    account = _account_of_structure(request, pk, Profile.TECHNICIEN)
+    try:
+        services.resend_invitation(account, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Un nouveau lien d'activation a été envoyé à {account.email}.")
+    return redirect("accounts_list")
+
+
+@gestionnaire_required
+def technicien_inactivate(request, pk):
+    """A12: any gestionnaire of the partner, with a reason."""
+    account = _account_of_structure(request, pk, Profile.TECHNICIEN)
+    form = InactivateTechnicienForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.inactivate_technicien(
+                account,
+                gestionnaire=request.user,
+                reason=InactivationReason(form.cleaned_data["reason"]),
+                comment=form.cleaned_data["comment"],
+                request=request,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"Le compte de {account.get_full_name()} est inactivé.")
+            return redirect("accounts_list")
+    return render(
+        request,
+        "accounts/gestionnaire/technicien_inactivate.html",
+        {"title": "Inactiver un compte technicien", "form": form, "account": account},
+    )
+
+
+@gestionnaire_required
+@require_POST
+def technicien_reset_two_factor(request, pk):
+    account = _account_of_structure(request, pk, Profile.TECHNICIEN)
+    two_factor.reset_two_factor(account, actor=request.user, request=request)
+    messages.success(
+        request, f"{account.get_full_name()} configurera à nouveau sa double authentification à sa prochaine connexion."
+    )
+    return redirect("accounts_list")
+
+
+@gestionnaire_required
+def gestionnaire_modification(request, pk):
+    """A10: the partner asks, the caisse applies."""
+    target = _account_of_structure(request, pk, Profile.GESTIONNAIRE)
+    form = GestionnaireModificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            habilitations.request_gestionnaire_modification(
+                target, form.cleaned_data, requested_by=request.user, request=request
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Votre demande de modification est transmise à la caisse.")
+            return redirect("accounts_list")
+    return render(
+        request,
+        "accounts/gestionnaire/gestionnaire_request.html",
+        {
+            "title": "Demander la modification d'un compte gestionnaire",
+            "form": form,
+            "target": target,
+            "intro": "Seule la caisse modifie un compte gestionnaire (article 2.2.2 de la convention). "
+            "Indiquez uniquement ce qui change.",
+        },
+    )
+
+
+@gestionnaire_required
+def gestionnaire_inactivation(request, pk):
+    """A11: at least 15 days ahead, never the last active gestionnaire."""
+    target = _account_of_structure(request, pk, Profile.GESTIONNAIRE)
+    form = GestionnaireInactivationForm(
+        request.POST or None, initial={"wanted_on": habilitations.earliest_inactivation_date()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            habilitations.request_gestionnaire_inactivation(
+                target, form.cleaned_data["wanted_on"], requested_by=request.user, request=request
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Votre demande d'inactivation est transmise à la caisse.")
+            return redirect("accounts_list")
+    return render(
+        request,
+        "accounts/gestionnaire/gestionnaire_request.html",
+        {
+            "title": "Demander l'inactivation d'un compte gestionnaire",
+            "form": form,
+            "target": target,
+            "intro": "La caisse doit être prévenue au moins 15 jours avant la date souhaitée. Les techniciens "
+            "créés par ce gestionnaire restent actifs et sont rattachés à un autre gestionnaire.",
+        },
+    )
+
+
+@gestionnaire_required
+def habilitation_request(request):
+    """A5: ask the caisse to habilitate a new gestionnaire."""
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        demand = HabilitationRequest(partenaire=request.user.partenaire, **form.cleaned_data)
+        try:
+            habilitations.record_habilitation_request(demand, actor=request.user, request=request)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Demande transmise : la caisse la traite au plus tard le {demand.due_on:%d/%m/%Y}."
+            )
+            return redirect("accounts_list")
+    return render(
+        request,
+        "accounts/gestionnaire/habilitation_request.html",
+        {"title": "Demander l'habilitation d'un nouveau gestionnaire", "form": form},
+    )
+
+
+@gestionnaire_required
+@require_POST
+def review_attest(request, pk):
+    review = get_object_or_404(HabilitationReview, pk=pk, partenaire=request.user.partenaire)
+    try:
+        habilitations.attest_review(review, gestionnaire=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Revue des habilitations attestée : merci.")
+    return redirect("accounts_list")
+
+
+@login_required
+def incident_report(request):
+    """A13: any partner user reports fraud, loss or theft; a technicien only for its own account."""
+    user = request.user
+    if not user.is_partner:
+        raise PermissionDenied("Page réservée aux comptes des structures partenaires.")
+    accounts = structure_accounts(user.partenaire).filter(state__in=(AccountState.INVITE, AccountState.ACTIF))
+    if not user.is_gestionnaire:
+        accounts = accounts.filter(pk=user.pk)
+    form = IncidentForm(request.POST or None, accounts=accounts, initial={"account": user.pk})
+    if request.method == "POST" and form.is_valid():
+        account = accounts.get(pk=form.cleaned_data["account"])
+        try:
+            habilitations.report_incident(
+                account,
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+                reported_by=user,
+                request=request,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Votre signalement est transmis à la caisse, qui inactive le compte sans délai.")
+            return redirect("home")
+    return render(
+        request,
+        "accounts/incident_report.html",
+        {"title": "Signaler une utilisation frauduleuse, une perte ou un vol d'identifiants", "form": form},
+    )
