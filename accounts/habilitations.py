@@ -330,11 +330,12 @@ def caisse_detects_incident(account: User, *, kind, description: str, actor, req
 
 
 @transaction.atomic
-def request_review(partenaire: Partenaire, due_on: date, *, actor, request=None) -> HabilitationReview:
-    if due_on < timezone.localdate():
+def request_review(review: HabilitationReview, *, actor, request=None) -> HabilitationReview:
+    if review.due_on < timezone.localdate():
         raise ValidationError({"due_on": "La date limite ne peut pas être passée."})
-    review = HabilitationReview.objects.create(partenaire=partenaire, due_on=due_on, requested_by=actor)
-    audit.record(Action.REVIEW_REQUESTED, actor=actor, target=partenaire, request=request)
+    review.requested_by = actor
+    review.save()
+    audit.record(Action.REVIEW_REQUESTED, actor=actor, target=review.partenaire, request=request)
     return review
 
 

@@ -14,7 +14,14 @@ AGENT_PERMISSIONS = {
         "avenant": ["view", "add", "change"],
         "miseendemeure": ["view", "add"],
     },
-    "accounts": {"user": ["view"]},
+    "accounts": {
+        # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.
+        "user": ["view", "change"],
+        "habilitationrequest": ["view", "add", "change"],
+        "gestionnairerequest": ["view", "change"],
+        "accountincident": ["view", "change"],
+        "habilitationreview": ["view", "add"],
+    },
 }
 
 

@@ -23,3 +23,19 @@ def quotas_for_member_count(member_count: int) -> Quotas:
 
 def quotas_for(partenaire) -> Quotas:
     return quotas_for_member_count(partenaire.member_count)
+
+
+def limit_expression(field: str, member_count_field: str = "member_count"):
+    """The same bands as a database expression, to list partners over quota in one query (A4).
+
+    `field` is "gestionnaires" or "techniciens".
+    """
+    from django.db.models import Case, IntegerField, Value, When
+
+    index = {"gestionnaires": 1, "techniciens": 2}[field]
+    whens = [
+        When(**{f"{member_count_field}__lte": band[0]}, then=Value(band[index]))
+        for band in BANDS
+        if band[0] is not None
+    ]
+    return Case(*whens, default=Value(BANDS[-1][index]), output_field=IntegerField())

@@ -117,11 +117,26 @@ class ConfirmForm(forms.Form):
     pass
 
 
+class OverQuotaFilter(admin.SimpleListFilter):
+    """A4: partners holding more accounts than their member count now allows (creation blocked)."""
+
+    title = "quotas"
+    parameter_name = "quota"
+
+    def lookups(self, request, model_admin):
+        return [("depasse", "Au-delà du quota")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "depasse":
+            return queryset.over_quota()
+        return queryset
+
+
 @admin.register(Partenaire)
 class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
     form = PartenaireForm
     list_display = ["name", "kind", "siret", "member_count", "quotas", "can_receive_documents", "suspended"]
-    list_filter = ["kind", "can_receive_documents", ("suspended_at", admin.EmptyFieldListFilter)]
+    list_filter = ["kind", "can_receive_documents", OverQuotaFilter, ("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "siret", "city"]
     readonly_fields = ["suspended_at", "suspension_reason"]
     inlines = [DomaineEmailInline]

@@ -104,6 +104,20 @@ class PartenaireQuerySet(models.QuerySet):
     def not_suspended(self):
         return self.filter(suspended_at__isnull=True)
 
+    def over_quota(self):
+        """A4: more invited or active accounts of a profile than the member count allows."""
+        from accounts.models import AccountState, Profile
+        from accounts.quotas import limit_expression
+
+        occupying = Q(accounts__state__in=(AccountState.INVITE, AccountState.ACTIF))
+        return self.annotate(
+            gestionnaires_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.GESTIONNAIRE)),
+            techniciens_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.TECHNICIEN)),
+        ).filter(
+            Q(gestionnaires_used__gt=limit_expression("gestionnaires"))
+            | Q(techniciens_used__gt=limit_expression("techniciens"))
+        )
+
     def visible_to(self, user):
         """An agent sees the partners bound to its caisse, and those not yet bound to any caisse."""
         if user.is_superuser:

@@ -70,6 +70,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         user = self.model(username=self.model.normalize_username(username), **fields)
         user.email = self.normalize_email(user.email)
         user.set_password(password)
+        user.password_changed_at = timezone.now()
         user.save(using=self._db)
         return user
 

@@ -27,7 +27,19 @@ from tests.factories import CaisseFactory, PartenaireFactory, UserFactory, partn
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 3, 10, 9, 0, 0, tzinfo=UTC)
-WRONG_INPUTS = ["", "   ", "abcdef", "12345", "1234567", "1" * 50, "9" * 200, "12 34 5a", "１２３４５６", "\x00", "<b>1</b>"]
+WRONG_INPUTS = [
+    "",
+    "   ",
+    "abcdef",
+    "12345",
+    "1234567",
+    "1" * 50,
+    "9" * 200,
+    "12 34 5a",
+    "１２３４５６",
+    "\x00",
+    "<b>1</b>",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AccountState, Civilite, Profile, User
+from accounts.models import CGU, AccountState, Civilite, Profile, User
 from accounts.permissions import AGENT_GROUP, sync_agent_group
 from conventions import services
 from conventions.models import (
@@ -138,6 +140,16 @@ LOGINS = [
 ]
 
 
+# Demo accounts share one published TOTP key (RFC 6238's test key): `manage.py demo_totp` prints the codes.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+DEMO_CGU_BODY = """Version de démonstration des conditions générales d'utilisation de l'Espace Partenaires.
+
+1. Le portail est réservé aux personnes habilitées des structures partenaires, à des fins professionnelles.
+2. Les identifiants sont personnels : ils ne se prêtent pas et ne se communiquent pas.
+3. Les zones de texte libre ne contiennent ni NIR ni donnée de santé, et rien d'excessif au regard du besoin.
+4. Toute utilisation frauduleuse, perte ou vol d'identifiants est signalée sans délai à la caisse."""
+
+
 class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent). Refusé lorsque DEBUG est désactivé."
 
@@ -148,8 +160,14 @@ class Command(BaseCommand):
             caisses = {spec["code"]: self._caisse(spec) for spec in CAISSES}
             partenaires = {spec["siret"]: self._partenaire(spec, caisses) for spec in PARTENAIRES}
             self._logins(caisses, partenaires)
+            CGU.objects.get_or_create(
+                version="2026.1", defaults={"body": DEMO_CGU_BODY, "published_at": timezone.now()}
+            )
         self.stdout.write(self.style.SUCCESS("Données de démonstration à jour."))
-        self.stdout.write(f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD}) :")
+        self.stdout.write(
+            f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD} ; code de double "
+            "authentification : `python manage.py demo_totp`) :"
+        )
         for login, profile, *_ in LOGINS:
             self.stdout.write(f"  {login:<24} {profile.label}")
 
@@ -236,6 +254,10 @@ class Command(BaseCommand):
             )
             if created or not user.has_usable_password():
                 user.set_password(settings.DEMO_PASSWORD)
-                user.save(update_fields=["password"])
+                user.password_changed_at = timezone.now()
+                user.save(update_fields=["password", "password_changed_at"])
+            TOTPDevice.objects.get_or_create(
+                user=user, name="Démonstration", defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+            )
             if profile == Profile.AGENT:
                 user.groups.add(agents)
