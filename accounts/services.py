@@ -147,6 +147,7 @@ def inactivate_account(user: User, *, reason: InactivationReason, comment: str =
     A gestionnaire's techniciens are attached to a remaining gestionnaire (A11). Only a partner's
     request is bound by the last-gestionnaire rule; fraud (A13) and the end of the convention (A14) are not.
     """
+    reason = InactivationReason(reason)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.state in (AccountState.INACTIVE, AccountState.SUPPRIME):
         raise ValidationError("Ce compte est déjà inactivé.")

@@ -69,3 +69,9 @@ def verified_login(client, user):
 @pytest.fixture
 def login_verified(client):
     return lambda user: verified_login(client, user)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The real password code paths with a cheap hash: PBKDF2 costs ~0.2 s per password in every test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -60,12 +60,6 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The real login form and backend, with a cheap hash: PBKDF2 would cost ~0.2 s per demo account."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def demo_data(transactional_db, live_server, settings):
     """The real `load_demo_data` command. DEBUG stays on for the test: the command refuses to run

@@ -7,6 +7,9 @@ from base64 import b32decode
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
+from accounts import two_factor
+from accounts.models import User
+
 CODE_LABEL = re.compile(r"^\s*Code à 6 chiffres")
 
 
@@ -18,6 +21,11 @@ def application_code(key: str) -> str:
 def test_a17_gestionnaire_activates_two_factor_and_signs_in_again_with_a_backup_code(
     demo_data, submit_login_form, settings, axe
 ):
+    # The demo accounts come with a device: the national administrator resets the gestionnaire's first.
+    gestionnaire = User.objects.get(username="demo.gestionnaire")
+    two_factor.reset_two_factor(gestionnaire, actor=User.objects.get(username="demo.admin"))
+    assert not two_factor.has_confirmed_device(gestionnaire)
+
     page = submit_login_form("demo.gestionnaire", settings.DEMO_PASSWORD)
     page.goto("/2fa/activation/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Activer la double authentification")
