@@ -43,8 +43,7 @@ def test_a6_gestionnaire_creates_a_technicien_from_the_page(client, gestionnaire
 
 
 def test_a4_quota_refusal_on_the_page_keeps_what_was_typed(client, gestionnaire):
-    for n in range(5):
-        UserFactory(partenaire=gestionnaire.partenaire)
+    UserFactory.create_batch(5, partenaire=gestionnaire.partenaire)
     response = client.post(reverse("technicien_create"), technicien_form(9))
     assert response.status_code == 200
     content = response.content.decode()

@@ -98,12 +98,44 @@ def submit_login_form(page):
     return _submit
 
 
+def current_totp_code(username: str) -> str:
+    """The code the user's authenticator app shows now (the next one if this one was just used)."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if device.last_t is not None and totp.t() <= device.last_t:
+        totp.time += device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
 @pytest.fixture
-def login(submit_login_form, page, settings):
-    """Log in through the real login form (demo password by default); returns the page, on the home page."""
+def pass_gates(page):
+    """After the password: the second factor, then the CGU when the portal asks for them."""
+
+    def _pass(username: str):
+        if "/2fa/verification/" in page.url:
+            page.get_by_label(re.compile(r"^\s*Code")).fill(current_totp_code(username))
+            page.get_by_role("button", name="Valider").click()
+        if "/cgu/" in page.url:
+            page.locator("label[for=id_accept]").click()  # the DSFR label covers its checkbox
+            page.get_by_role("button", name="Accepter et continuer").click()
+        return page
+
+    return _pass
+
+
+@pytest.fixture
+def login(submit_login_form, pass_gates, page, settings):
+    """Log in through the real forms (password, second factor, CGU); returns the page, on the home page."""
 
     def _login(username: str, password: str | None = None):
         submit_login_form(username, password or settings.DEMO_PASSWORD)
+        pass_gates(username)
         expect(page).to_have_url("/")
         return page
 
