@@ -78,7 +78,7 @@ class ObjectActionsMixin:
         if action is None:
             self.message_user(request, "Cette opération n'est pas possible pour cet élément.", messages.ERROR)
             return HttpResponseRedirect(change_url)
-        form = action.form_class(request.POST or None, **action.form_kwargs(obj))
+        form = action.form_class(request.POST if request.method == "POST" else None, **action.form_kwargs(obj))
         if request.method == "POST" and form.is_valid():
             try:
                 message = action.run(obj, form.cleaned_data, request)
