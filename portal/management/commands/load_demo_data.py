@@ -261,3 +261,8 @@ class Command(BaseCommand):
             )
             if profile == Profile.AGENT:
                 user.groups.add(agents)
+        # The demo techniciens hang on their structure's demo gestionnaire (A11), when it has one.
+        gestionnaire = User.objects.filter(username="demo.gestionnaire").first()
+        User.objects.filter(username="demo.technicien", attached_to__isnull=True).update(
+            attached_to=gestionnaire, created_by=gestionnaire
+        )
