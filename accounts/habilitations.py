@@ -255,21 +255,25 @@ def run_scheduled_inactivations(*, actor=None) -> int:
 # --- A13: fraud, loss, theft --------------------------------------------------------------------------
 
 
+def _new_incident(account: User, kind, source: IncidentSource, description: str, reported_by: User):
+    if not description.strip():
+        raise ValidationError({"description": "Décrivez en quelques mots ce qui s'est passé ou a été constaté."})
+    return AccountIncident.objects.create(
+        partenaire=account.partenaire,
+        account=account,
+        kind=kind,
+        source=source,
+        description=description.strip(),
+        reported_by=reported_by,
+    )
+
+
 @transaction.atomic
 def report_incident(account: User, *, kind, description: str, reported_by: User, request=None) -> AccountIncident:
     """From the portal: any user of the partner reports one of its accounts (its own included)."""
     if not (reported_by.is_partner and account.partenaire_id == reported_by.partenaire_id):
         raise PermissionDenied("Vous ne pouvez signaler que les comptes de votre structure.")
-    if not description.strip():
-        raise ValidationError({"description": "Décrivez en quelques mots ce qui s'est passé."})
-    incident = AccountIncident.objects.create(
-        partenaire=account.partenaire,
-        account=account,
-        kind=kind,
-        source=IncidentSource.PARTNER,
-        description=description.strip(),
-        reported_by=reported_by,
-    )
+    incident = _new_incident(account, kind, IncidentSource.PARTNER, description, reported_by)
     audit.record(Action.INCIDENT_REPORTED, actor=reported_by, target=account, request=request, details={"nature": kind})
     return incident
 
@@ -292,16 +296,7 @@ def process_incident(incident: AccountIncident, *, actor, request=None) -> Accou
 @transaction.atomic
 def caisse_detects_incident(account: User, *, kind, description: str, actor, request=None) -> AccountIncident:
     """The caisse inactivates at once, then informs the partner's gestionnaires; the notice is kept as proof."""
-    if not description.strip():
-        raise ValidationError({"description": "Décrivez ce qui a été constaté."})
-    incident = AccountIncident.objects.create(
-        partenaire=account.partenaire,
-        account=account,
-        kind=kind,
-        source=IncidentSource.CAISSE,
-        description=description.strip(),
-        reported_by=actor,
-    )
+    incident = _new_incident(account, kind, IncidentSource.CAISSE, description, actor)
     process_incident(incident, actor=actor, request=request)
     recipients = list(
         services.active_gestionnaires(account.partenaire).exclude(pk=account.pk).values_list("email", flat=True)

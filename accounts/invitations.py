@@ -38,13 +38,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _ttl(purpose: TokenPurpose) -> timedelta:
-    hours = (
-        settings.ACCOUNT_TOKEN_TTL_HOURS
-        if purpose == TokenPurpose.ACTIVATION
-        else (settings.PASSWORD_RESET_TOKEN_TTL_HOURS)
-    )
-    return timedelta(hours=hours)
+# Per purpose: the email template, the page the link opens, the setting of its validity in hours.
+LINKS = {
+    TokenPurpose.ACTIVATION: ("invitation", "activate", "ACCOUNT_TOKEN_TTL_HOURS"),
+    TokenPurpose.RESET: ("password_reset", "password_reset_confirm", "PASSWORD_RESET_TOKEN_TTL_HOURS"),
+}
+
+
+def _ttl_hours(purpose: TokenPurpose) -> int:
+    return getattr(settings, LINKS[purpose][2])
 
 
 def revoke_tokens(user: User, purpose: TokenPurpose | None = None) -> int:
@@ -59,22 +61,25 @@ def _issue(user: User, purpose: TokenPurpose) -> str:
     secret = secrets.token_urlsafe(32)
     now = timezone.now()
     AccountToken.objects.create(
-        user=user, purpose=purpose, token_hash=_hash(secret), created_at=now, expires_at=now + _ttl(purpose)
+        user=user,
+        purpose=purpose,
+        token_hash=_hash(secret),
+        created_at=now,
+        expires_at=now + timedelta(hours=_ttl_hours(purpose)),
     )
     return secret
 
 
+def _email_link(user: User, purpose: TokenPurpose) -> str:
+    secret = _issue(user, purpose)
+    template, url_name, _ = LINKS[purpose]
+    link = emails.absolute_url(reverse(url_name, args=[secret]))
+    emails.send(template, [user.email], {"user": user, "link": link, "ttl_hours": _ttl_hours(purpose)})
+    return secret
+
+
 def send_invitation(user: User, *, actor=None, request=None) -> str:
-    secret = _issue(user, TokenPurpose.ACTIVATION)
-    emails.send(
-        "invitation",
-        [user.email],
-        {
-            "user": user,
-            "link": emails.absolute_url(reverse("activate", args=[secret])),
-            "ttl_hours": settings.ACCOUNT_TOKEN_TTL_HOURS,
-        },
-    )
+    secret = _email_link(user, TokenPurpose.ACTIVATION)
     audit.record(Action.INVITATION_SENT, actor=actor, target=user, request=request)
     return secret
 
@@ -128,18 +133,8 @@ def request_password_reset(identifier: str, *, request=None) -> None:
     matches = list(users.filter(username=identifier)[:2]) or list(users.filter(email__iexact=identifier)[:2])
     if len(matches) != 1:  # an email shared by two accounts (A1): the login is needed to know which
         return
-    user = matches[0]
-    secret = _issue(user, TokenPurpose.RESET)
-    emails.send(
-        "password_reset",
-        [user.email],
-        {
-            "user": user,
-            "link": emails.absolute_url(reverse("password_reset_confirm", args=[secret])),
-            "ttl_hours": settings.PASSWORD_RESET_TOKEN_TTL_HOURS,
-        },
-    )
-    audit.record(Action.PASSWORD_RESET_REQUESTED, actor=None, target=user, request=request)
+    _email_link(matches[0], TokenPurpose.RESET)
+    audit.record(Action.PASSWORD_RESET_REQUESTED, actor=None, target=matches[0], request=request)
 
 
 @transaction.atomic

@@ -22,6 +22,19 @@ TOKEN_MESSAGES = {
 }
 
 
+RESET_TITLE = "Réinitialisation du mot de passe"
+
+
+def _token_problem(request, title: str, purpose: str, error: TokenError):
+    """410 Gone: the link cannot serve again; the page says why and offers a new one."""
+    return render(
+        request,
+        "accounts/token_invalid.html",
+        {"title": title, "message": TOKEN_MESSAGES[error.problem], "purpose": purpose},
+        status=410,
+    )
+
+
 def _safe_next(request, default="home"):
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
@@ -39,17 +52,7 @@ def activate(request, token):
     try:
         account_token = invitations.find_token(token, TokenPurpose.ACTIVATION)
     except TokenError as error:
-        return render(
-            request,
-            "accounts/token_invalid.html",
-            {
-                "title": "Lien d'activation",
-                "message": TOKEN_MESSAGES[error.problem],
-                "problem": error.problem.value,
-                "purpose": "activation",
-            },
-            status=410,
-        )
+        return _token_problem(request, "Lien d'activation", "activation", error)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,12 +60,7 @@ def activate(request, token):
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         except TokenError as error:
-            return render(
-                request,
-                "accounts/token_invalid.html",
-                {"title": "Lien d'activation", "message": TOKEN_MESSAGES[error.problem], "purpose": "activation"},
-                status=410,
-            )
+            return _token_problem(request, "Lien d'activation", "activation", error)
         else:
             login(request, user, backend="accounts.backends.PortalBackend")
             messages.success(request, "Votre compte est activé.")
@@ -93,12 +91,7 @@ def password_reset_confirm(request, token):
     try:
         invitations.find_token(token, TokenPurpose.RESET)
     except TokenError as error:
-        return render(
-            request,
-            "accounts/token_invalid.html",
-            {"title": "Réinitialisation du mot de passe", "message": TOKEN_MESSAGES[error.problem], "purpose": "reset"},
-            status=410,
-        )
+        return _token_problem(request, RESET_TITLE, "reset", error)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,16 +99,7 @@ def password_reset_confirm(request, token):
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         except TokenError as error:
-            return render(
-                request,
-                "accounts/token_invalid.html",
-                {
-                    "title": "Réinitialisation du mot de passe",
-                    "message": TOKEN_MESSAGES[error.problem],
-                    "purpose": "reset",
-                },
-                status=410,
-            )
+            return _token_problem(request, RESET_TITLE, "reset", error)
         else:
             messages.success(request, "Votre mot de passe est changé : connectez-vous avec le nouveau.")
             return redirect("login")

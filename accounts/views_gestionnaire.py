@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal import audit
-from portal.admin_actions import attach_errors
+from portal import audit, form_flow
 from portal.models import Action
 
 from . import habilitations, services, two_factor
@@ -139,18 +138,16 @@ def technicien_create(request):
     partenaire = request.user.partenaire
     usage = services.quota_usage(partenaire, Profile.TECHNICIEN)
     form = IdentityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account = services.create_technicien(request.user, form.cleaned_data, request=request)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Le compte de {account.get_full_name()} est créé (identifiant : {account.username}). "
-                f"Un lien d'activation a été envoyé à {account.email}.",
-            )
-            return redirect("accounts_list")
+
+    def create(data):
+        account = services.create_technicien(request.user, data, request=request)
+        return (
+            f"Le compte de {account.get_full_name()} est créé (identifiant : {account.username}). "
+            f"Un lien d'activation a été envoyé à {account.email}."
+        )
+
+    if response := form_flow.submit(request, form, create, "accounts_list"):
+        return response
     return render(
         request,
         "accounts/gestionnaire/technicien_form.html",
@@ -176,20 +173,19 @@ def technicien_inactivate(request, pk):
     """A12: any gestionnaire of the partner, with a reason."""
     account = _account_of_structure(request, pk, Profile.TECHNICIEN)
     form = InactivateTechnicienForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.inactivate_technicien(
-                account,
-                gestionnaire=request.user,
-                reason=InactivationReason(form.cleaned_data["reason"]),
-                comment=form.cleaned_data["comment"],
-                request=request,
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, f"Le compte de {account.get_full_name()} est inactivé.")
-            return redirect("accounts_list")
+
+    def inactivate(data):
+        services.inactivate_technicien(
+            account,
+            gestionnaire=request.user,
+            reason=InactivationReason(data["reason"]),
+            comment=data["comment"],
+            request=request,
+        )
+        return f"Le compte de {account.get_full_name()} est inactivé."
+
+    if response := form_flow.submit(request, form, inactivate, "accounts_list"):
+        return response
     return render(
         request,
         "accounts/gestionnaire/technicien_inactivate.html",
@@ -213,16 +209,13 @@ def gestionnaire_modification(request, pk):
     """A10: the partner asks, the caisse applies."""
     target = _account_of_structure(request, pk, Profile.GESTIONNAIRE)
     form = GestionnaireModificationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            habilitations.request_gestionnaire_modification(
-                target, form.cleaned_data, requested_by=request.user, request=request
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Votre demande de modification est transmise à la caisse.")
-            return redirect("accounts_list")
+
+    def ask(data):
+        habilitations.request_gestionnaire_modification(target, data, requested_by=request.user, request=request)
+        return "Votre demande de modification est transmise à la caisse."
+
+    if response := form_flow.submit(request, form, ask, "accounts_list"):
+        return response
     return render(
         request,
         "accounts/gestionnaire/gestionnaire_request.html",
@@ -243,16 +236,15 @@ def gestionnaire_inactivation(request, pk):
     form = GestionnaireInactivationForm(
         request.POST or None, initial={"wanted_on": habilitations.earliest_inactivation_date()}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            habilitations.request_gestionnaire_inactivation(
-                target, form.cleaned_data["wanted_on"], requested_by=request.user, request=request
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Votre demande d'inactivation est transmise à la caisse.")
-            return redirect("accounts_list")
+
+    def ask(data):
+        habilitations.request_gestionnaire_inactivation(
+            target, data["wanted_on"], requested_by=request.user, request=request
+        )
+        return "Votre demande d'inactivation est transmise à la caisse."
+
+    if response := form_flow.submit(request, form, ask, "accounts_list"):
+        return response
     return render(
         request,
         "accounts/gestionnaire/gestionnaire_request.html",
@@ -270,17 +262,15 @@ def gestionnaire_inactivation(request, pk):
 def habilitation_request(request):
     """A5: ask the caisse to habilitate a new gestionnaire."""
     form = IdentityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        demand = HabilitationRequest(partenaire=request.user.partenaire, **form.cleaned_data)
-        try:
-            habilitations.record_habilitation_request(demand, actor=request.user, request=request)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Demande transmise : la caisse la traite au plus tard le {demand.due_on:%d/%m/%Y}."
-            )
-            return redirect("accounts_list")
+
+    def ask(data):
+        demand = habilitations.record_habilitation_request(
+            HabilitationRequest(partenaire=request.user.partenaire, **data), actor=request.user, request=request
+        )
+        return f"Demande transmise : la caisse la traite au plus tard le {demand.due_on:%d/%m/%Y}."
+
+    if response := form_flow.submit(request, form, ask, "accounts_list"):
+        return response
     return render(
         request,
         "accounts/gestionnaire/habilitation_request.html",
@@ -311,21 +301,19 @@ def incident_report(request):
     if not user.is_gestionnaire:
         accounts = accounts.filter(pk=user.pk)
     form = IncidentForm(request.POST or None, accounts=accounts, initial={"account": user.pk})
-    if request.method == "POST" and form.is_valid():
-        account = accounts.get(pk=form.cleaned_data["account"])
-        try:
-            habilitations.report_incident(
-                account,
-                kind=form.cleaned_data["kind"],
-                description=form.cleaned_data["description"],
-                reported_by=user,
-                request=request,
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Votre signalement est transmis à la caisse, qui inactive le compte sans délai.")
-            return redirect("home")
+
+    def report(data):
+        habilitations.report_incident(
+            accounts.get(pk=data["account"]),
+            kind=data["kind"],
+            description=data["description"],
+            reported_by=user,
+            request=request,
+        )
+        return "Votre signalement est transmis à la caisse, qui inactive le compte sans délai."
+
+    if response := form_flow.submit(request, form, report, "home"):
+        return response
     return render(
         request,
         "accounts/incident_report.html",

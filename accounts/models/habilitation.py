@@ -16,7 +16,9 @@ class RequestStatus(models.TextChoices):
     REFUSED = "refused", "Refusée"
 
 
-class HabilitationRequestQuerySet(models.QuerySet):
+class PartnerScopedQuerySet(models.QuerySet):
+    """Requests about a partner's accounts: staff see those of the partners visible to them."""
+
     def pending(self):
         return self.filter(status=RequestStatus.PENDING)
 
@@ -69,7 +71,7 @@ class HabilitationRequest(models.Model):
     )
     refusal_reason = models.CharField("motif du refus", max_length=300, blank=True)
 
-    objects = HabilitationRequestQuerySet.as_manager()
+    objects = PartnerScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "demande d'habilitation d'un gestionnaire"
@@ -90,16 +92,6 @@ class HabilitationRequest(models.Model):
 class GestionnaireRequestKind(models.TextChoices):
     MODIFICATION = "modification", "Modification du compte"
     INACTIVATION = "inactivation", "Inactivation du compte"
-
-
-class GestionnaireRequestQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(status=RequestStatus.PENDING)
-
-    def visible_to(self, user):
-        from conventions.models import Partenaire
-
-        return self.filter(partenaire__in=Partenaire.objects.visible_to(user))
 
 
 class GestionnaireRequest(models.Model):
@@ -126,7 +118,7 @@ class GestionnaireRequest(models.Model):
     )
     refusal_reason = models.CharField("motif du refus", max_length=300, blank=True)
 
-    objects = GestionnaireRequestQuerySet.as_manager()
+    objects = PartnerScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "demande sur un compte gestionnaire"
@@ -165,14 +157,9 @@ class IncidentSource(models.TextChoices):
     CAISSE = "caisse", "Détecté par la caisse"
 
 
-class AccountIncidentQuerySet(models.QuerySet):
+class AccountIncidentQuerySet(PartnerScopedQuerySet):
     def pending(self):
         return self.filter(processed_at__isnull=True)
-
-    def visible_to(self, user):
-        from conventions.models import Partenaire
-
-        return self.filter(partenaire__in=Partenaire.objects.visible_to(user))
 
 
 class AccountIncident(models.Model):
@@ -205,14 +192,9 @@ class AccountIncident(models.Model):
         return f"{self.get_kind_display()} — {self.account}"
 
 
-class HabilitationReviewQuerySet(models.QuerySet):
+class HabilitationReviewQuerySet(PartnerScopedQuerySet):
     def late(self, today):
         return self.filter(attested_at__isnull=True, due_on__lt=today)
-
-    def visible_to(self, user):
-        from conventions.models import Partenaire
-
-        return self.filter(partenaire__in=Partenaire.objects.visible_to(user))
 
 
 class HabilitationReview(models.Model):
