@@ -1,4 +1,5 @@
 from django.contrib import admin
+from dsfr.models import DsfrConfig
 
 from .models import JournalEntry
 
@@ -26,3 +27,8 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The portal's header and footer come from settings (portal.context_processors), not django-dsfr's row.
+if admin.site.is_registered(DsfrConfig):
+    admin.site.unregister(DsfrConfig)

@@ -40,8 +40,15 @@ def partenaire(agent):
 
 
 def identity(**overrides):
-    return {"civilite": "m", "last_name": "Delattre", "first_name": "Marc", "job_title": "Responsable",
-            "phone": "0320000000", "email": "marc@structure.example", **overrides}
+    return {
+        "civilite": "m",
+        "last_name": "Delattre",
+        "first_name": "Marc",
+        "job_title": "Responsable",
+        "phone": "0320000000",
+        "email": "marc@structure.example",
+        **overrides,
+    }
 
 
 @time_machine.travel(date(2026, 11, 26), tick=False)
@@ -135,8 +142,10 @@ def test_a17_agent_resets_a_gestionnaires_second_factor(client, agent, partenair
 
 def test_a16_agent_asks_for_a_review_and_late_ones_are_listed(client, agent, partenaire):
     due = timezone.localdate() + timedelta(days=7)
-    response = client.post(reverse("admin:accounts_habilitationreview_add"),
-                           {"partenaire": partenaire.pk, "due_on": due.strftime("%d/%m/%Y")})
+    response = client.post(
+        reverse("admin:accounts_habilitationreview_add"),
+        {"partenaire": partenaire.pk, "due_on": due.strftime("%d/%m/%Y")},
+    )
     assert response.status_code == 302
     review = HabilitationReview.objects.get()
     assert review.requested_by == agent

@@ -3,6 +3,7 @@
 message and the form kept, inactivates a technicien, and can then create one more. axe on every page."""
 
 import re
+import unicodedata
 
 from playwright.sync_api import expect
 
@@ -20,6 +21,10 @@ TECHNICIENS = [
 ONE_TOO_MANY = ("Mme", "Vasseur", "Élodie", "Travailleuse sociale")
 
 
+def ascii_(name: str) -> str:
+    return unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+
+
 def label(start: str):
     """DSFR labels end with the required marker " *": match their start."""
     return re.compile(rf"^\s*{re.escape(start)}")
@@ -31,9 +36,7 @@ def fill_identity(page, civilite, last_name, first_name, job_title, email=None):
     page.get_by_label(label("Prénom")).fill(first_name)
     page.get_by_label(label("Fonction")).fill(job_title)
     page.get_by_label(label("Téléphone professionnel")).fill("03 20 75 00 00")
-    page.get_by_label(label("Adresse email professionnelle")).fill(
-        email or f"{first_name.lower()}.{last_name.lower()}@{DOMAIN}".replace("é", "e").replace("î", "i")
-    )
+    page.get_by_label(label("Adresse email professionnelle")).fill(email or f"{ascii_(first_name)}.{ascii_(last_name)}@{DOMAIN}")
 
 
 def open_creation_form(page):
