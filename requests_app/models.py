@@ -1,1 +1,0 @@
-"""Demande and its five kinds (rules D1–D9) come with the requests issue."""
