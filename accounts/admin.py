@@ -4,10 +4,11 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin_actions import ObjectAction, ObjectActionsMixin
+from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
 
 from . import habilitations, services, two_factor
@@ -20,9 +21,11 @@ from .models import (
     HabilitationRequest,
     HabilitationReview,
     IncidentKind,
+    IncidentSource,
     RequestStatus,
     User,
 )
+from .validators import validate_professional_email
 
 
 class ConfirmForm(forms.Form):
@@ -59,7 +62,7 @@ def _resend_invitation(user, data, request):
 
 
 @admin.register(User)
-class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     """Accounts are read here; every change is an action that calls the account services."""
 
     list_display = ["username", "last_name", "first_name", "profile", "state", "partenaire", "caisse", "last_login"]
@@ -147,6 +150,15 @@ class HabilitationRequestForm(forms.ModelForm):
     class Meta:
         model = HabilitationRequest
         fields = ["partenaire", "civilite", "last_name", "first_name", "job_title", "phone", "email", "received_on"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("partenaire") and data.get("email"):
+            try:
+                validate_professional_email(data["email"], data["partenaire"])
+            except ValidationError as exc:
+                self.add_error("email", exc)
+        return data
 
 
 def _accept_habilitation(demand, data, request):
@@ -292,7 +304,7 @@ def _process_incident(incident, data, request):
 class AccountIncidentAdmin(ObjectActionsMixin, CaisseScopedAdmin):
     """A13: reports to process at once; caisse detections are recorded from the account's page."""
 
-    list_display = ["__str__", "partenaire", "source", "reported_at", "processed_at"]
+    list_display = ["__str__", "partenaire", "source", "reported_at", "processed_at", "partner_informed"]
     list_filter = ["source", "kind", ("processed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["partenaire", "account"]
     readonly_fields = [
@@ -320,6 +332,11 @@ class AccountIncidentAdmin(ObjectActionsMixin, CaisseScopedAdmin):
             irreversible=True,
         ),
     ]
+
+    @admin.display(description="partenaire informé", boolean=True)
+    def partner_informed(self, obj):
+        # A caisse detection must be told to the partner (art. 4.1); None: nothing to tell (partner's report).
+        return obj.notified_at is not None if obj.source == IncidentSource.CAISSE else None
 
     def has_add_permission(self, request):
         return False
@@ -351,6 +368,11 @@ class HabilitationReviewForm(forms.ModelForm):
         model = HabilitationReview
         fields = ["partenaire", "due_on"]
 
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        habilitations.check_review_due_on(due_on)
+        return due_on
+
 
 @admin.register(HabilitationReview)
 class HabilitationReviewAdmin(CaisseScopedAdmin):
@@ -378,7 +400,7 @@ class HabilitationReviewAdmin(CaisseScopedAdmin):
 
 
 @admin.register(CGU)
-class CGUAdmin(SimpleHistoryAdmin):
+class CGUAdmin(HistoryAdmin):
     """A8: a new version published here must be accepted again by every partner account."""
 
     list_display = ["version", "title", "published_at", "acceptances_count"]

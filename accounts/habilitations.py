@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from conventions import access
 from conventions.models import Partenaire
 from portal import audit
 from portal.models import Action
@@ -60,6 +61,14 @@ def accept_habilitation_request(request_obj: HabilitationRequest, *, actor, requ
     request_obj = HabilitationRequest.objects.select_for_update().get(pk=request_obj.pk)
     if request_obj.status != RequestStatus.PENDING:
         raise ValidationError("Cette demande a déjà été traitée.")
+    signed = access.conventions_granting_access(request_obj.partenaire)
+    if actor.caisse_id:
+        signed = signed.filter(convention_metier__caisse_id=actor.caisse_id)
+    if not signed.exists():
+        raise ValidationError(
+            "Les gestionnaires sont habilités après la signature de la convention d'utilisation : cette structure "
+            "n'en a pas en vigueur avec votre caisse, ou son accès est suspendu."
+        )
     identity = {name: getattr(request_obj, name) for name in services.IDENTITY_FIELDS}
     user = services.create_partner_account(
         request_obj.partenaire, Profile.GESTIONNAIRE, identity, actor=actor, request=request
@@ -198,7 +207,11 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
     if demand.status != RequestStatus.PENDING:
         raise ValidationError("Cette demande a déjà été traitée.")
     target = demand.target
+    if target.state not in (AccountState.INVITE, AccountState.ACTIF):
+        raise ValidationError("Ce compte n'est plus actif : refusez la demande.")
     if demand.kind == GestionnaireRequestKind.MODIFICATION:
+        if "email" in demand.changes:
+            validate_professional_email(demand.changes["email"], target.partenaire)
         for name, value in demand.changes.items():
             setattr(target, name, value)
         target.full_clean(exclude=["password"])
@@ -244,11 +257,17 @@ def run_scheduled_inactivations(*, actor=None) -> int:
             )
             if demand is None:
                 continue
-            if demand.target.state == AccountState.ACTIF:
-                services.inactivate_account(demand.target, reason=InactivationReason.PARTNER_REQUEST, actor=actor)
-            demand.status = RequestStatus.DONE
-            demand.save(update_fields=["status"])
-            done += 1
+            try:
+                if demand.target.state == AccountState.ACTIF:
+                    services.inactivate_account(demand.target, reason=InactivationReason.PARTNER_REQUEST, actor=actor)
+            except ValidationError as exc:
+                # Now the last gestionnaire (another left meanwhile): refused and shown to the agent, not retried.
+                demand.status = RequestStatus.REFUSED
+                demand.refusal_reason = " ".join(exc.messages)[:300]
+            else:
+                demand.status = RequestStatus.DONE
+                done += 1
+            demand.save(update_fields=["status", "refusal_reason"])
     return done
 
 
@@ -298,9 +317,13 @@ def caisse_detects_incident(account: User, *, kind, description: str, actor, req
     """The caisse inactivates at once, then informs the partner's gestionnaires; the notice is kept as proof."""
     incident = _new_incident(account, kind, IncidentSource.CAISSE, description, actor)
     process_incident(incident, actor=actor, request=request)
-    recipients = list(
-        services.active_gestionnaires(account.partenaire).exclude(pk=account.pk).values_list("email", flat=True)
+    recipients = sorted(
+        set(services.active_gestionnaires(account.partenaire).exclude(pk=account.pk).values_list("email", flat=True))
+        | ({account.partenaire.notification_email} - {""})
     )
+    if not recipients:
+        # Nobody to tell by email: the incident stays "non notifié" in the back-office, to inform by other means.
+        return incident
     now = timezone.now()
     text = emails.send(
         "incident_notice",
@@ -325,9 +348,16 @@ def caisse_detects_incident(account: User, *, kind, description: str, actor, req
 
 
 @transaction.atomic
+def check_review_due_on(due_on: date) -> None:
+    if due_on < timezone.localdate():
+        raise ValidationError("La date limite ne peut pas être passée.")
+
+
 def request_review(review: HabilitationReview, *, actor, request=None) -> HabilitationReview:
-    if review.due_on < timezone.localdate():
-        raise ValidationError({"due_on": "La date limite ne peut pas être passée."})
+    try:
+        check_review_due_on(review.due_on)
+    except ValidationError as exc:
+        raise ValidationError({"due_on": exc.messages}) from exc
     review.requested_by = actor
     review.save()
     audit.record(Action.REVIEW_REQUESTED, actor=actor, target=review.partenaire, request=request)

@@ -4,6 +4,9 @@
    done with a password alone;
 2. an expired password must be changed;
 3. the current CGU must be accepted (partner accounts).
+
+A gate page opens only once the steps before it are done: the CGU cannot be accepted, nor the password
+changed, before the second factor.
 """
 
 from urllib.parse import urlencode
@@ -14,21 +17,19 @@ from django.utils import timezone
 
 from . import cgu, passwords, two_factor
 
-# Pages a signed-in user reaches whatever the gate says: the gate's own pages and the way out.
-EXEMPT_URL_NAMES = frozenset(
-    {
-        "logout",
-        "healthz",
-        "two_factor_setup",
-        "two_factor_verify",
-        "two_factor_backup_codes",
-        "password_expired",
-        "cgu",
-        "activate",
-        "password_reset",
-        "password_reset_confirm",
-    }
+# Pages open whatever the gate says: the way out, and the emailed links that work signed out.
+ALWAYS_OPEN = frozenset(
+    {"logout", "healthz", "activate", "activate_renew", "password_reset", "password_reset_confirm"}
 )
+# The gate's own pages, by step.
+STEP_OF_PAGE = {
+    "two_factor_setup": 0,
+    "two_factor_verify": 0,
+    "two_factor_backup_codes": 0,
+    "password_expired": 1,
+    "cgu": 2,
+}
+STEP_OF_TARGET = {"two_factor_setup": 0, "two_factor_verify": 0, "password_expired": 1, "cgu": 2}
 
 
 def gate_for(user) -> str | None:
@@ -42,20 +43,23 @@ def gate_for(user) -> str | None:
     return None
 
 
+def _url_name(path: str) -> str | None:
+    try:
+        return resolve(path).url_name
+    except Resolver404:
+        return None
+
+
 class AccountGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated and not self._exempt(request.path_info):
-            target = gate_for(request.user)
-            if target:
-                return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        if request.user.is_authenticated:
+            name = _url_name(request.path_info)
+            if name is not None and name not in ALWAYS_OPEN:
+                target = gate_for(request.user)
+                if target and STEP_OF_PAGE.get(name, 99) > STEP_OF_TARGET[target]:
+                    query = urlencode({"next": request.get_full_path()})
+                    return HttpResponseRedirect(f"{reverse(target)}?{query}")
         return self.get_response(request)
-
-    @staticmethod
-    def _exempt(path: str) -> bool:
-        try:
-            return resolve(path).url_name in EXEMPT_URL_NAMES
-        except Resolver404:
-            return True  # static files and unknown pages: nothing to protect

@@ -36,3 +36,15 @@ def service_enabled(partenaire: Partenaire, caisse: Caisse, service: Service, on
     return (
         conventions_granting_access(partenaire, on).filter(convention_metier__caisse=caisse, **{field: True}).exists()
     )
+
+
+def caisses_without_history(partenaire: Partenaire) -> set[int]:
+    """C5: caisses whose latest convention with the partner has the history service off.
+
+    The latest one, ended or not: requests to a caisse whose convention ended stay readable (D9).
+    """
+    latest = {}
+    conventions = ConventionUtilisation.objects.filter(convention_metier__partenaire=partenaire).order_by("signed_on")
+    for convention in conventions.select_related("convention_metier"):
+        latest[convention.convention_metier.caisse_id] = convention.service_historique
+    return {caisse_id for caisse_id, on in latest.items() if not on}

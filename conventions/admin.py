@@ -3,10 +3,10 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.quotas import quotas_for
 from portal.admin_actions import ObjectAction, ObjectActionsMixin, attach_errors
+from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
 
 from . import services
@@ -67,7 +67,7 @@ class ReferentInline(admin.TabularInline):
 
 
 @admin.register(Caisse)
-class CaisseAdmin(CaisseScopedAdmin, SimpleHistoryAdmin):
+class CaisseAdmin(CaisseScopedAdmin, HistoryAdmin):
     list_display = ["name", "code", "city"]
     search_fields = ["name", "code", "city"]
     inlines = [ReferentInline]
@@ -99,6 +99,7 @@ class PartenaireForm(forms.ModelForm):
             "city",
             "legal_representative",
             "legal_representative_title",
+            "notification_email",
         ]
 
     def clean_siret(self):
@@ -133,7 +134,7 @@ class OverQuotaFilter(admin.SimpleListFilter):
 
 
 @admin.register(Partenaire)
-class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     form = PartenaireForm
     list_display = ["name", "kind", "siret", "member_count", "quotas", "can_receive_documents", "suspended"]
     list_filter = ["kind", "can_receive_documents", OverQuotaFilter, ("suspended_at", admin.EmptyFieldListFilter)]
@@ -151,6 +152,7 @@ class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin)
                     "city",
                     "legal_representative",
                     "legal_representative_title",
+                    "notification_email",
                 ]
             },
         ),
@@ -222,7 +224,7 @@ class ConventionUtilisationInline(admin.StackedInline):
 
 
 @admin.register(ConventionMetier)
-class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     form = ConventionMetierForm
     list_display = ["partenaire", "caisse", "reference", "start_date", "end_date", "status"]
     list_filter = ["status", "caisse"]
@@ -317,7 +319,7 @@ class TerminateForBreachForm(forms.Form):
 
 
 @admin.register(ConventionUtilisation)
-class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, SimpleHistoryAdmin):
+class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     form = ConventionUtilisationForm
     list_display = ["__str__", "signed_on", "status", "services"]
     list_filter = ["status", "convention_metier__caisse"]

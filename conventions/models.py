@@ -164,6 +164,11 @@ class Partenaire(models.Model):
         help_text="Vrai pour l'ASE et les mandataires judiciaires : ils peuvent recevoir les documents "
         "demandés et les pièces jointes sortantes de la caisse.",
     )
+    notification_email = models.EmailField(
+        "boîte email de la structure",
+        blank=True,
+        help_text="Reçoit, en plus de l'auteur, les avis de réponse et de changement d'état des demandes.",
+    )
     suspended_at = models.DateTimeField("suspendu le", null=True, blank=True)
     suspension_reason = models.TextField("motif de la suspension", blank=True)
     history = HistoricalRecords()

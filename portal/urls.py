@@ -19,6 +19,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("contacts/", views.contacts, name="contacts"),
     path("", include("accounts.urls")),
+    path("", include("requests_app.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("2fa/", include("accounts.urls_two_factor")),
     # Before the admin's own URLs: its login is the portal's login, then the second step.

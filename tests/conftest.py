@@ -75,3 +75,20 @@ def login_verified(client):
 def _fast_password_hasher(settings):
     """The real password code paths with a cheap hash: PBKDF2 costs ~0.2 s per password in every test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load_health_lexicon():
+    """The migration's health terms, loaded again (idempotent): a transactional test flushes them."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module("requests_app.migrations.0001_health_lexicon")
+    migration.load_health_lexicon(apps, SimpleNamespace(connection=connection))
+
+
+@pytest.fixture
+def health_lexicon(db):
+    load_health_lexicon()

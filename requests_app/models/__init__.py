@@ -1,1 +1,21 @@
 """Demande and its five kinds (D1–D9), the health-data lexicon of the free-text guard (D4)."""
+
+from .demande import (  # noqa: F401
+    FINAL_STATES,
+    TRANSITIONS,
+    Delivery,
+    Demande,
+    DemandeKind,
+    DemandeState,
+    Direction,
+    DocumentType,
+    DossierType,
+    Message,
+    Modality,
+    PieceJointe,
+    Side,
+    SignalementNature,
+    StateChange,
+    Urgency,
+)
+from .lexicon import HealthTerm  # noqa: F401

@@ -19,7 +19,7 @@ from accounts.models import (
 )
 from accounts.permissions import sync_agent_group
 from tests.conftest import verified_login
-from tests.factories import ConventionMetierFactory, DomaineEmailFactory, UserFactory
+from tests.factories import ConventionUtilisationFactory, DomaineEmailFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,9 @@ def agent(client):
 
 @pytest.fixture
 def partenaire(agent):
-    partenaire = ConventionMetierFactory(caisse=agent.caisse, partenaire__member_count=13).partenaire
+    partenaire = ConventionUtilisationFactory(
+        convention_metier__caisse=agent.caisse, convention_metier__partenaire__member_count=13
+    ).convention_metier.partenaire
     DomaineEmailFactory(partenaire=partenaire, domain="structure.example")
     return partenaire
 

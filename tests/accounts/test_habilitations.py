@@ -22,21 +22,22 @@ from accounts.models import (
     User,
 )
 from tests.conftest import verified_login
-from tests.factories import DomaineEmailFactory, PartenaireFactory, UserFactory
+from tests.factories import DomaineEmailFactory, PartenaireFactory, UserFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def partenaire():
-    partenaire = PartenaireFactory(member_count=13)
-    DomaineEmailFactory(partenaire=partenaire, domain="structure.example")
-    return partenaire
+def agent():
+    return UserFactory(agent=True)
 
 
 @pytest.fixture
-def agent():
-    return UserFactory(agent=True)
+def partenaire(agent):
+    """A structure with a convention d'utilisation in force with the agent's caisse."""
+    partenaire = partner_with_access(caisse=agent.caisse, member_count=13).convention_metier.partenaire
+    DomaineEmailFactory(partenaire=partenaire, domain="structure.example")
+    return partenaire
 
 
 def gestionnaire_of(partenaire, **kwargs):
@@ -207,8 +208,7 @@ def test_a13_reported_account_is_inactivated_at_once_and_its_sessions_end(parten
 def test_a13_caisse_detection_inactivates_and_notifies_the_partner_with_proof(
     partenaire, agent, django_capture_on_commit_callbacks
 ):
-    gestionnaire = gestionnaire_of(partenaire, username="g1")
-    only = gestionnaire  # even the last gestionnaire: fraud is not bound by the A11 rule
+    only = gestionnaire_of(partenaire, username="g1")
     with django_capture_on_commit_callbacks(execute=True):
         incident = habilitations.caisse_detects_incident(
             UserFactory(partenaire=partenaire, username="suspect"),
@@ -251,4 +251,46 @@ def test_a16_gestionnaire_exports_the_habilitation_table(client, partenaire):
     content = response.content.decode("utf-8")
     assert content.startswith("\ufeffIdentifiant;Civilité;Nom")
     assert "Fontaine" in content and "Delattre" in content and "Etranger" not in content
-    assert User.objects.count() == 3
+
+
+def test_a5_no_gestionnaire_before_the_convention_is_signed(agent):
+    unsigned = PartenaireFactory()
+    DomaineEmailFactory(partenaire=unsigned, domain="structure.example")
+    request_obj = habilitations.record_habilitation_request(demand(unsigned, date(2026, 11, 26)), actor=agent)
+    with pytest.raises(ValidationError, match="après la signature de la convention"):
+        habilitations.accept_habilitation_request(request_obj, actor=agent)
+    assert not User.objects.filter(profile="gestionnaire").exists()
+
+
+def test_a11_scheduled_inactivation_refused_when_it_became_the_last_gestionnaire(partenaire, agent):
+    first = gestionnaire_of(partenaire, username="g1")
+    second = gestionnaire_of(partenaire, username="g2")
+    with time_machine.travel(date(2026, 11, 26), tick=False):
+        demand_obj = habilitations.request_gestionnaire_inactivation(first, date(2026, 12, 15), requested_by=second)
+        habilitations.apply_gestionnaire_request(demand_obj, actor=agent)
+    services.inactivate_account(second, reason=InactivationReason.FRAUD, actor=agent)
+    with time_machine.travel(date(2026, 12, 15), tick=False):
+        assert habilitations.run_scheduled_inactivations() == 0
+    demand_obj.refresh_from_db()
+    first.refresh_from_db()
+    assert demand_obj.status == RequestStatus.REFUSED and "dernier gestionnaire" in demand_obj.refusal_reason
+    assert first.state == AccountState.ACTIF
+
+
+def test_a10_modification_is_not_applied_to_an_inactivated_account(partenaire, agent):
+    asking = gestionnaire_of(partenaire, username="g1")
+    target = gestionnaire_of(partenaire, username="g2")
+    demand_obj = habilitations.request_gestionnaire_modification(
+        target, {"job_title": "Directrice"}, requested_by=asking
+    )
+    services.inactivate_account(target, reason=InactivationReason.FRAUD, actor=agent)
+    with pytest.raises(ValidationError, match="plus actif"):
+        habilitations.apply_gestionnaire_request(demand_obj, actor=agent)
+
+
+def test_a13_caisse_may_inactivate_the_last_gestionnaire_and_the_incident_shows_nobody_was_told(partenaire, agent):
+    only = gestionnaire_of(partenaire, username="g1")
+    incident = habilitations.caisse_detects_incident(only, kind=IncidentKind.FRAUD, description="Vol", actor=agent)
+    only.refresh_from_db()
+    assert only.state == AccountState.INACTIVE
+    assert incident.notified_at is None and incident.notified_to == ""

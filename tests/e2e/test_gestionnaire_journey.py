@@ -36,7 +36,9 @@ def fill_identity(page, civilite, last_name, first_name, job_title, email=None):
     page.get_by_label(label("Prénom")).fill(first_name)
     page.get_by_label(label("Fonction")).fill(job_title)
     page.get_by_label(label("Téléphone professionnel")).fill("03 20 75 00 00")
-    page.get_by_label(label("Adresse email professionnelle")).fill(email or f"{ascii_(first_name)}.{ascii_(last_name)}@{DOMAIN}")
+    page.get_by_label(label("Adresse email professionnelle")).fill(
+        email or f"{ascii_(first_name)}.{ascii_(last_name)}@{DOMAIN}"
+    )
 
 
 def open_creation_form(page):
@@ -77,6 +79,7 @@ def test_a4_a6_a12_gestionnaire_creates_techniciens_up_to_the_quota_then_frees_a
 
     # The sixth: refused in French, the form keeps what was typed.
     open_creation_form(page)
+    expect(page.get_by_text("5 comptes techniciens invités ou actifs sur 5 autorisés")).to_be_visible()
     fill_identity(page, *ONE_TOO_MANY)
     page.get_by_role("button", name="Créer le compte").click()
     expect(page).to_have_url("/structure/comptes/nouveau-technicien/")

@@ -1,0 +1,13 @@
+"""Text folding for search: accents removed, case folded, spaces collapsed."""
+
+import re
+import unicodedata
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+
+
+def fold(text: str) -> str:
+    """Case, accents and ligatures folded, spaces collapsed: " Œdème  DIABÈTE" → "oedeme diabete"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"\s+", " ", without_accents.casefold().translate(_LIGATURES)).strip()

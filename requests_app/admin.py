@@ -1,0 +1,1 @@
+from . import admin_lexicon  # noqa: F401

@@ -1,0 +1,94 @@
+# The health-data lexicon of the free-text guard (D4) and its initial terms (requests_app/data/health_terms.txt).
+
+from pathlib import Path
+
+from django.db import migrations, models
+
+LEXICON_FILE = Path(__file__).resolve().parent.parent / "data" / "health_terms.txt"
+CATEGORIES = {"maladie", "traitement", "handicap", "examen", "autre"}
+
+
+def read_lexicon_file(path=LEXICON_FILE):
+    """(category, term) pairs of the file: one `category|term` a line, `#` comments and blank lines skipped."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        category, _, term = (part.strip() for part in line.partition("|"))
+        if category not in CATEGORIES or not term:
+            raise ValueError(f"{path.name}, ligne {number} : « catégorie|terme » attendu, lu {line!r}")
+        yield category, " ".join(term.split())
+
+
+def load_health_lexicon(apps, schema_editor):
+    """Add the file's terms that are missing (by normalized form): running it twice changes nothing."""
+    from requests_app.guard import normalize_text
+
+    HealthTerm = apps.get_model("requests_app", "HealthTerm")
+    db = schema_editor.connection.alias
+    known = set(HealthTerm.objects.using(db).values_list("normalized", flat=True))
+    missing = []
+    for category, term in read_lexicon_file():
+        normalized = normalize_text(term)
+        if normalized and normalized not in known:
+            known.add(normalized)
+            missing.append(HealthTerm(term=term, normalized=normalized, category=category))
+    HealthTerm.objects.using(db).bulk_create(missing)
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="HealthTerm",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "term",
+                    models.CharField(
+                        help_text="Tel qu'il peut être saisi, par exemple « Diabète de type 2 ». Reconnu sans tenir compte des majuscules, des accents ni des tirets, au singulier comme au pluriel.",
+                        max_length=120,
+                        verbose_name="terme",
+                    ),
+                ),
+                (
+                    "normalized",
+                    models.CharField(editable=False, max_length=120, unique=True, verbose_name="forme normalisée"),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("maladie", "Maladie ou diagnostic"),
+                            ("traitement", "Traitement"),
+                            ("handicap", "Handicap"),
+                            ("examen", "Examen ou acte médical"),
+                            ("autre", "Autre"),
+                        ],
+                        default="maladie",
+                        max_length=20,
+                        verbose_name="catégorie",
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Décochez pour ne plus refuser ce terme sans le supprimer.",
+                        verbose_name="actif",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="modifié le")),
+            ],
+            options={
+                "verbose_name": "terme de santé",
+                "verbose_name_plural": "lexique des données de santé",
+                "ordering": ["normalized"],
+            },
+        ),
+        migrations.RunPython(load_health_lexicon, migrations.RunPython.noop),
+    ]

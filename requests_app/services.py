@@ -1,0 +1,247 @@
+"""Every write on requests goes through here (D2–D9): filing, attachments, thread, states, notifications."""
+
+import logging
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import emails
+from conventions import access
+from portal import audit
+from portal.models import Action
+from portal.text import fold
+
+from . import guard, uploads
+from .models import (
+    TRANSITIONS,
+    Delivery,
+    Demande,
+    DemandeKind,
+    DemandeState,
+    Direction,
+    Message,
+    PieceJointe,
+    Side,
+    StateChange,
+)
+
+logger = logging.getLogger(__name__)
+
+# Free-text fields of a request, checked by the D4 guard.
+FREE_TEXT_FIELDS = ("dossier_other", "reason", "document_other")
+
+
+def can_file(user, caisse, kind: DemandeKind) -> bool:
+    """D2: a technicien, for a caisse its structure has access to (C7), with that service on (C5)."""
+    return bool(user.is_technicien and user.is_active and access.service_enabled(user.partenaire, caisse, kind))
+
+
+def check_can_file(user, caisse, kind: DemandeKind) -> None:
+    if not can_file(user, caisse, kind):
+        raise PermissionDenied("Ce service n'est pas ouvert à votre structure pour cette caisse.")
+
+
+# --- Attachments staged on a form (D5: what was accepted stays accepted while the form is corrected) ---
+
+
+def staged_pieces(user, token):
+    return PieceJointe.objects.filter(staged_token=token, uploaded_by=user, demande__isnull=True)
+
+
+def stage_files(user, token: uuid.UUID, files, *, direction=Direction.ENTRANTE) -> tuple[list[PieceJointe], list]:
+    """Check each file (type, antivirus, readability) and keep the accepted ones for this form.
+
+    Returns the accepted pieces and the refusals (ValidationError each): one bad file does not lose the others.
+    """
+    accepted, refused = [], []
+    for upload in files:
+        try:
+            uploads.check_count(staged_pieces(user, token).count(), 1)
+            checked = uploads.check_upload(upload)
+        except ValidationError as exc:
+            refused.append(exc)
+            continue
+        name = uploads.store(checked)
+        accepted.append(
+            PieceJointe.objects.create(
+                staged_token=token,
+                uploaded_by=user,
+                direction=direction,
+                file=name,
+                original_name=checked.original_name,
+                mime=checked.mime,
+                size=checked.size,
+                sha256=checked.sha256,
+            )
+        )
+    return accepted, refused
+
+
+def unstage(user, token, piece_ids) -> None:
+    for piece in staged_pieces(user, token).filter(pk__in=piece_ids):
+        piece.file.delete(save=False)
+        piece.delete()
+
+
+def _claim(user, token, demande: Demande, message: Message) -> int:
+    return staged_pieces(user, token).update(demande=demande, message=message, staged_token=None)
+
+
+# --- Filing ----------------------------------------------------------------------------------------
+
+
+def search_text_for(demande: Demande) -> str:
+    return fold(f"{demande.reference} {demande.assure_last_name} {demande.assure_first_name}")[:400]
+
+
+def _check_free_text(values: dict) -> None:
+    errors = {}
+    for name, value in values.items():
+        try:
+            guard.check_free_text(value or "")
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: str, form_token, request=None):
+    """File a request (D1–D6). The same form token twice gives back the request already filed."""
+    existing = Demande.objects.filter(form_token=form_token, filed_by=user).first()
+    if existing is not None:
+        return existing
+    check_can_file(user, caisse, kind)
+    partenaire = user.partenaire
+    if fields.get("delivery") == Delivery.PARTENAIRE and not partenaire.can_receive_documents:
+        raise ValidationError(
+            {
+                "delivery": "Votre structure n'est pas habilitée à recevoir les documents : ils seront envoyés à "
+                "l'adresse connue de l'assuré."
+            }
+        )
+    _check_free_text({"message": message, **{name: fields.get(name, "") for name in FREE_TEXT_FIELDS}})
+    now = timezone.now()
+    demande = Demande(
+        kind=kind,
+        partenaire=partenaire,
+        caisse=caisse,
+        filed_by=user,
+        created_at=now,
+        state_changed_at=now,
+        form_token=form_token,
+        **fields,
+    )
+    demande.search_text = search_text_for(demande)
+    demande.full_clean(exclude=["form_token"])
+    try:
+        with transaction.atomic():
+            demande.save()
+    except IntegrityError:  # the same form posted twice at once: the other request won
+        return Demande.objects.get(form_token=form_token)
+    first = Message.objects.create(demande=demande, author=user, side=Side.PARTENAIRE, body=message, created_at=now)
+    _claim(user, form_token, demande, first)
+    StateChange.objects.create(demande=demande, to_state=DemandeState.ENVOYEE, by=user, at=now)
+    return demande
+
+
+# --- Thread and states -------------------------------------------------------------------------------
+
+
+def can_reply(user, demande: Demande) -> bool:
+    """D9: no new message to a caisse the structure no longer has access to, nor on a closed request."""
+    if demande.is_final:
+        return False
+    if user.is_partner:
+        return (
+            user.is_technicien
+            and user.partenaire_id == demande.partenaire_id
+            and access.has_access(demande.partenaire, demande.caisse)
+        )
+    return Demande.objects.visible_to(user).filter(pk=demande.pk).exists()
+
+
+@transaction.atomic
+def add_message(demande: Demande, *, author, body: str, form_token=None, internal: bool = False, request=None):
+    demande = Demande.objects.select_for_update().get(pk=demande.pk)
+    if not can_reply(author, demande):
+        raise PermissionDenied("Vous ne pouvez plus écrire sur cette demande.")
+    side = Side.PARTENAIRE if author.is_partner else Side.CAISSE
+    if internal and side != Side.CAISSE:
+        raise PermissionDenied("Seule la caisse écrit des notes internes.")
+    if not (body or "").strip():
+        raise ValidationError({"body": "Écrivez votre message."})
+    _check_free_text({"body": body})
+    pieces = staged_pieces(author, form_token) if form_token else PieceJointe.objects.none()
+    if side == Side.CAISSE and pieces.exists() and not demande.partenaire.can_receive_documents:
+        raise ValidationError(
+            "Cette structure n'est pas habilitée à recevoir des documents : aucune pièce jointe sortante (D6)."
+        )
+    message = Message.objects.create(demande=demande, author=author, side=side, body=body.strip(), internal=internal)
+    if form_token:
+        _claim(author, form_token, demande, message)
+    if side == Side.PARTENAIRE and demande.state == DemandeState.EN_ATTENTE:
+        _move(demande, DemandeState.EN_COURS, by=author)
+    if side == Side.CAISSE and not internal:
+        notify_partner(demande, "answer")
+    return message
+
+
+def _move(demande: Demande, to_state: DemandeState, *, by) -> None:
+    if to_state not in TRANSITIONS[DemandeState(demande.state)]:
+        raise ValidationError(
+            f"Une demande « {demande.get_state_display()} » ne peut pas passer à « {DemandeState(to_state).label} »."
+        )
+    StateChange.objects.create(demande=demande, from_state=demande.state, to_state=to_state, by=by)
+    demande.state = to_state
+    demande.state_changed_at = timezone.now()
+    demande.save(update_fields=["state", "state_changed_at"])
+
+
+@transaction.atomic
+def change_state(demande: Demande, to_state: DemandeState, *, by, request=None) -> Demande:
+    """D7: a move allowed by the table, recorded with who and when; the partner is told by email."""
+    demande = Demande.objects.select_for_update().get(pk=demande.pk)
+    if by.is_partner:
+        raise PermissionDenied("Seule la caisse change l'état d'une demande.")
+    _move(demande, to_state, by=by)
+    notify_partner(demande, "state")
+    return demande
+
+
+def notify_partner(demande: Demande, event: str) -> None:
+    """An email with the reference and a link only: never the insured's data (D7)."""
+    recipients = [demande.filed_by.email if demande.filed_by.is_active else "", demande.partenaire.notification_email]
+    emails.send(
+        "demande_update",
+        sorted({address for address in recipients if address}),
+        {
+            "reference": demande.reference,
+            "event": event,
+            "state": demande.get_state_display(),
+            "link": emails.absolute_url(reverse("demande_detail", args=[demande.reference])),
+        },
+    )
+
+
+# --- Reading (P4) -----------------------------------------------------------------------------------
+
+
+def partner_may_see(piece: PieceJointe) -> bool:
+    """D6: documents from the caisse reach only partners habilités; internal notes never leave the caisse."""
+    if piece.message_id and piece.message.internal:
+        return False
+    return piece.direction == Direction.ENTRANTE or piece.demande.partenaire.can_receive_documents
+
+
+def record_read(demande: Demande, user, request=None) -> None:
+    audit.record(Action.DEMANDE_READ, actor=user, target=demande, request=request)
+
+
+def record_download(piece: PieceJointe, user, request=None) -> None:
+    audit.record(
+        Action.PIECE_JOINTE_READ, actor=user, target=piece.demande, request=request, details={"piece_jointe": piece.pk}
+    )

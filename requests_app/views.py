@@ -1,0 +1,250 @@
+"""The partner's pages for requests: file one of the five (D1–D6), the history (D8), a request's thread."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from conventions import access
+from conventions.models import Caisse
+from portal.admin_actions import attach_errors
+from portal.text import fold
+
+from . import services
+from .forms import FORMS, HistoryFilterForm, ReplyForm
+from .models import Demande, DemandeKind, Message, PieceJointe
+
+PAGE_SIZE = 25
+
+
+def partner_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_partner:
+            raise PermissionDenied("Page réservée aux structures partenaires.")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@partner_required
+def choose(request):
+    """The services the technicien can use today, per caisse (C5, C7)."""
+    conventions = access.conventions_granting_access(request.user.partenaire).order_by(
+        "convention_metier__caisse__name"
+    )
+    offers = [
+        (convention.convention_metier.caisse, [k for k in DemandeKind if convention.has_service(k)])
+        for convention in conventions
+    ]
+    return render(
+        request,
+        "requests_app/choose.html",
+        {"title": "Nouvelle demande", "offers": offers, "can_file": request.user.is_technicien},
+    )
+
+
+def _handle_files(request, form, token):
+    """Stage the uploaded files (checked one by one); refusals go next to the files field."""
+    removed = form.data.getlist("remove_pieces")
+    if removed:
+        services.unstage(request.user, token, [int(pk) for pk in removed if pk.isdigit()])
+    _, refused = services.stage_files(request.user, token, request.FILES.getlist("files"))
+    for error in refused:
+        form.add_error("files", error)
+    return not refused
+
+
+@partner_required
+def file_demande(request, caisse_id, kind):
+    caisse = get_object_or_404(Caisse, pk=caisse_id)
+    try:
+        kind = DemandeKind(kind)
+    except ValueError as exc:
+        raise Http404 from exc
+    services.check_can_file(request.user, caisse, kind)  # 403 when hidden, even if posted anyway
+    form_class = FORMS[kind]
+    extra = {"partenaire": request.user.partenaire} if kind == DemandeKind.DOCUMENT else {}
+    form = form_class(request.POST or None, request.FILES or None, **extra)
+    token = form.token()
+    if request.method == "POST" and token is not None:
+        files_ok = _handle_files(request, form, token)
+        if form.is_valid() and files_ok:
+            try:
+                demande = services.submit_demande(
+                    user=request.user,
+                    caisse=caisse,
+                    kind=kind,
+                    fields=form.demande_fields(),
+                    message=form.cleaned_data["message"],
+                    form_token=token,
+                    request=request,
+                )
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                messages.success(request, f"Votre demande {demande.reference} est envoyée à la caisse.")
+                return redirect("demande_detail", reference=demande.reference)
+    staged = services.staged_pieces(request.user, token) if token else PieceJointe.objects.none()
+    return render(
+        request,
+        "requests_app/form.html",
+        {
+            "title": kind.label,
+            "form": form,
+            "caisse": caisse,
+            "kind": kind,
+            "staged": staged,
+        },
+    )
+
+
+def _history(request):
+    user = request.user
+    visible = Demande.objects.visible_to(user).exclude(caisse_id__in=access.caisses_without_history(user.partenaire))
+    demandes = visible.select_related("caisse", "filed_by")
+    caisses = Caisse.objects.filter(pk__in=visible.values("caisse")).order_by("name")
+    form = HistoryFilterForm(request.GET or None, caisses=caisses)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            demandes = demandes.filter(search_text__contains=fold(data["q"]))
+        for name in ("kind", "state"):
+            if data[name]:
+                demandes = demandes.filter(**{name: data[name]})
+        if data["caisse"]:
+            demandes = demandes.filter(caisse_id=data["caisse"])
+        if data["since"]:
+            demandes = demandes.filter(created_at__date__gte=data["since"])
+        if data["until"]:
+            demandes = demandes.filter(created_at__date__lte=data["until"])
+    return form, demandes
+
+
+@partner_required
+def history(request):
+    """D8: every request of the structure, filtered, searched, paginated."""
+    form, demandes = _history(request)
+    page = Paginator(demandes, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "requests_app/history.html",
+        {
+            "title": "Historique des demandes",
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@partner_required
+def history_export(request):
+    """D8: the filtered list as CSV for a French spreadsheet; no free text, only what the list shows."""
+    _, demandes = _history(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="demandes-{timezone.localdate().isoformat()}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["Référence", "Type", "Caisse", "État", "Déposée le", "Déposée par", "Nom", "Prénom"])
+    for demande in demandes.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                demande.reference,
+                demande.get_kind_display(),
+                demande.caisse.name,
+                demande.get_state_display(),
+                timezone.localtime(demande.created_at).strftime("%d/%m/%Y %H:%M"),
+                demande.filed_by.get_full_name() or "Compte supprimé",
+                demande.assure_last_name,
+                demande.assure_first_name,
+            ]
+        )
+    return response
+
+
+def _visible_demande(request, reference):
+    return get_object_or_404(
+        Demande.objects.visible_to(request.user).select_related("caisse", "partenaire", "filed_by"), reference=reference
+    )
+
+
+@partner_required
+def detail(request, reference):
+    demande = _visible_demande(request, reference)
+    services.record_read(demande, request.user, request)
+    thread = Message.objects.filter(demande=demande, internal=False).select_related("author").prefetch_related("pieces")
+    form = ReplyForm()
+    return render(
+        request,
+        "requests_app/detail.html",
+        {
+            "title": f"Demande {demande.reference}",
+            "demande": demande,
+            "thread": thread,
+            "form": form,
+            "can_reply": services.can_reply(request.user, demande),
+            "state_changes": demande.state_changes.select_related("by"),
+        },
+    )
+
+
+@partner_required
+@require_POST
+def reply(request, reference):
+    demande = _visible_demande(request, reference)
+    form = ReplyForm(request.POST, request.FILES)
+    token = form.token()
+    if token is None:
+        raise PermissionDenied("Formulaire incomplet : rechargez la page.")
+    files_ok = _handle_files(request, form, token)
+    if form.is_valid() and files_ok:
+        try:
+            services.add_message(
+                demande, author=request.user, body=form.cleaned_data["body"], form_token=token, request=request
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Votre message est envoyé à la caisse.")
+            return redirect("demande_detail", reference=demande.reference)
+    thread = Message.objects.filter(demande=demande, internal=False).select_related("author").prefetch_related("pieces")
+    return render(
+        request,
+        "requests_app/detail.html",
+        {
+            "title": f"Demande {demande.reference}",
+            "demande": demande,
+            "thread": thread,
+            "form": form,
+            "can_reply": services.can_reply(request.user, demande),
+            "staged": services.staged_pieces(request.user, token),
+            "state_changes": demande.state_changes.select_related("by"),
+        },
+        status=200,
+    )
+
+
+@login_required
+def download(request, reference, piece_id):
+    """Only through here: the right to see the request is checked and the read journaled (D5, P4)."""
+    demande = _visible_demande(request, reference)
+    piece = get_object_or_404(PieceJointe.objects.select_related("message"), pk=piece_id, demande=demande)
+    if request.user.is_partner and not services.partner_may_see(piece):
+        raise Http404
+    services.record_download(piece, request.user, request)
+    response = FileResponse(
+        piece.file.open("rb"), as_attachment=True, filename=piece.original_name, content_type=piece.mime
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
