@@ -18,9 +18,7 @@ from django.utils import timezone
 from . import cgu, passwords, two_factor
 
 # Pages open whatever the gate says: the way out, and the emailed links that work signed out.
-ALWAYS_OPEN = frozenset(
-    {"logout", "healthz", "activate", "activate_renew", "password_reset", "password_reset_confirm"}
-)
+ALWAYS_OPEN = frozenset({"logout", "healthz", "activate", "activate_renew", "password_reset", "password_reset_confirm"})
 # The gate's own pages, by step.
 STEP_OF_PAGE = {
     "two_factor_setup": 0,
