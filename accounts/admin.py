@@ -7,13 +7,14 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from portal.admin_actions import ObjectAction, ObjectActionsMixin
+from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
 
 from . import habilitations, services, two_factor
 from .models import (
     CGU,
+    OCCUPYING_STATES,
     AccountIncident,
     AccountState,
     GestionnaireRequest,
@@ -26,10 +27,6 @@ from .models import (
     User,
 )
 from .validators import validate_professional_email
-
-
-class ConfirmForm(forms.Form):
-    pass
 
 
 class IncidentForm(forms.Form):
@@ -98,7 +95,7 @@ class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
             slug="inactiver",
             label="Inactiver immédiatement (fraude, perte, vol)",
             form_class=IncidentForm,
-            available=lambda user: user.is_partner and user.state in (AccountState.INVITE, AccountState.ACTIF),
+            available=lambda user: user.is_partner and user.state in OCCUPYING_STATES,
             irreversible=True,
             description="Le compte perd l'accès sur-le-champ ; les gestionnaires de la structure sont informés par "
             "email et le texte envoyé est conservé (article 4.1).",

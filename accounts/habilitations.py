@@ -16,6 +16,7 @@ from portal.working_days import add_working_days
 
 from . import emails, services
 from .models import (
+    OCCUPYING_STATES,
     AccountIncident,
     AccountState,
     GestionnaireRequest,
@@ -33,15 +34,15 @@ from .validators import validate_professional_email
 # --- A5: habilitation of gestionnaires by the caisse -------------------------------------------------
 
 
-def habilitation_due_on(received_on: date) -> date:
-    return add_working_days(received_on, settings.HABILITATION_DELAY_WORKING_DAYS)
+def habilitation_due_on(received_on: date, partenaire: Partenaire) -> date:
+    return add_working_days(received_on, settings.HABILITATION_DELAY_WORKING_DAYS, partenaire.postal_code[:2])
 
 
 @transaction.atomic
 def record_habilitation_request(request_obj: HabilitationRequest, *, actor=None, request=None) -> HabilitationRequest:
     """Recorded by the agent (from the partner's letter) or by a gestionnaire from the portal."""
     request_obj.received_on = request_obj.received_on or timezone.localdate()
-    request_obj.due_on = habilitation_due_on(request_obj.received_on)
+    request_obj.due_on = habilitation_due_on(request_obj.received_on, request_obj.partenaire)
     request_obj.email = (request_obj.email or "").strip().lower()
     request_obj.full_clean()
     try:
@@ -207,7 +208,7 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
     if demand.status != RequestStatus.PENDING:
         raise ValidationError("Cette demande a déjà été traitée.")
     target = demand.target
-    if target.state not in (AccountState.INVITE, AccountState.ACTIF):
+    if target.state not in OCCUPYING_STATES:
         raise ValidationError("Ce compte n'est plus actif : refusez la demande.")
     if demand.kind == GestionnaireRequestKind.MODIFICATION:
         if "email" in demand.changes:
@@ -303,7 +304,7 @@ def process_incident(incident: AccountIncident, *, actor, request=None) -> Accou
     incident = AccountIncident.objects.select_for_update().get(pk=incident.pk)
     if incident.processed_at:
         raise ValidationError("Ce signalement a déjà été traité.")
-    if incident.account.state in (AccountState.INVITE, AccountState.ACTIF):
+    if incident.account.state in OCCUPYING_STATES:
         services.inactivate_account(incident.account, reason=InactivationReason.FRAUD, actor=actor, request=request)
     incident.processed_at = timezone.now()
     incident.processed_by = actor

@@ -99,6 +99,7 @@ def find_token(secret: str, purpose: TokenPurpose) -> AccountToken:
     return token
 
 
+@transaction.atomic
 def set_password(user: User, raw_password: str, *, actor=None, request=None) -> None:
     """Validate against the rules (A7), keep the old hash in the history, stamp the change."""
     password_validation.validate_password(raw_password, user)
@@ -110,15 +111,24 @@ def set_password(user: User, raw_password: str, *, actor=None, request=None) -> 
     audit.record(Action.PASSWORD_CHANGED, actor=actor or user, target=user, request=request)
 
 
+def _use(secret: str, purpose: TokenPurpose) -> User:
+    """Mark the link used before anything else: two uses at once, only one wins (the other gets USED).
+
+    Called inside the caller's transaction: a refused password rolls the mark back and the link stays valid.
+    """
+    token = find_token(secret, purpose)
+    if not AccountToken.objects.valid().filter(pk=token.pk).update(used_at=timezone.now()):
+        raise TokenError(TokenProblem.USED)
+    return User.objects.select_for_update().get(pk=token.user_id)
+
+
 @transaction.atomic
 def activate(secret: str, raw_password: str, *, request=None) -> User:
-    token = find_token(secret, TokenPurpose.ACTIVATION)
-    user = User.objects.select_for_update().get(pk=token.user_id)
+    user = _use(secret, TokenPurpose.ACTIVATION)
     set_password(user, raw_password, request=request)
     user.state = AccountState.ACTIF
     user.state_changed_at = timezone.now()
     user.save(update_fields=["state", "state_changed_at"])
-    AccountToken.objects.filter(pk=token.pk).update(used_at=timezone.now())
     audit.record(Action.ACCOUNT_ACTIVATED, actor=user, target=user, request=request)
     return user
 
@@ -139,10 +149,8 @@ def request_password_reset(identifier: str, *, request=None) -> None:
 
 @transaction.atomic
 def reset_password(secret: str, raw_password: str, *, request=None) -> User:
-    token = find_token(secret, TokenPurpose.RESET)
-    user = User.objects.select_for_update().get(pk=token.user_id)
+    user = _use(secret, TokenPurpose.RESET)
     set_password(user, raw_password, request=request)
-    AccountToken.objects.filter(pk=token.pk).update(used_at=timezone.now())
     notify_password_changed(user)
     return user
 

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conventions.models import Partenaire
@@ -17,6 +17,7 @@ from portal.models import Action
 from . import invitations
 from .models import (
     GESTIONNAIRE_REASONS,
+    OCCUPYING_STATES,
     AccountState,
     InactivationReason,
     Profile,
@@ -24,8 +25,6 @@ from .models import (
 )
 from .quotas import quotas_for
 from .validators import validate_professional_email
-
-OCCUPYING_STATES = (AccountState.INVITE, AccountState.ACTIF)  # A4: inactivated accounts free their place
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,20 @@ def unique_username(first_name: str, last_name: str) -> str:
     return f"{base}{suffix}"
 
 
+def _save_with_free_username(user: User, attempts: int = 5) -> None:
+    """Two structures creating the same name at once lock different rows: retry on the unique login."""
+    for _ in range(attempts):
+        try:
+            with transaction.atomic():
+                user.save()
+            return
+        except IntegrityError:
+            if not User.objects.filter(username=user.username).exists():
+                raise
+            user.username = unique_username(user.first_name, user.last_name)
+    raise ValidationError("Identifiant indisponible : réessayez.")
+
+
 IDENTITY_FIELDS = ("civilite", "last_name", "first_name", "job_title", "phone", "email")
 
 
@@ -111,8 +124,8 @@ def create_partner_account(
         **identity,
     )
     user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
+    user.full_clean(exclude=["password", "username"])
+    _save_with_free_username(user)
     audit.record(Action.ACCOUNT_CREATED, actor=actor, target=user, request=request, details={"profil": profile.value})
     invitations.send_invitation(user, actor=actor, request=request)
     return user

@@ -5,10 +5,9 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
-from portal.admin_actions import attach_errors
+from portal.form_flow import attach_errors, safe_next
 
 from . import cgu, invitations
 from .forms import CGUForm, ChangePasswordForm, NewPasswordForm, PasswordResetRequestForm, password_rules
@@ -33,13 +32,6 @@ def _token_problem(request, title: str, purpose: str, error: TokenError):
         {"title": title, "message": TOKEN_MESSAGES[error.problem], "purpose": purpose},
         status=410,
     )
-
-
-def _safe_next(request, default="home"):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
 
 
 def _password_page(request, template, form, **context):
@@ -121,10 +113,10 @@ def password_change(request, expired=False):
         else:
             update_session_auth_hash(request, request.user)  # this session stays, the others end
             messages.success(request, "Votre mot de passe est changé.")
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request, "home"))
     title = "Votre mot de passe a expiré" if expired else "Changer de mot de passe"
     return _password_page(
-        request, "accounts/password_change.html", form, title=title, expired=expired, next=_safe_next(request, "")
+        request, "accounts/password_change.html", form, title=title, expired=expired, next=safe_next(request)
     )
 
 
@@ -136,7 +128,7 @@ def cgu_view(request):
     form = CGUForm(request.POST or None)
     if pending and request.method == "POST" and form.is_valid():
         cgu.accept(request.user, pending, request=request)
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, "home"))
     return render(
         request,
         "accounts/cgu.html",
@@ -145,6 +137,6 @@ def cgu_view(request):
             "cgu": current,
             "pending": pending,
             "form": form,
-            "next": _safe_next(request, ""),
+            "next": safe_next(request),
         },
     )

@@ -1,16 +1,16 @@
 """The gestionnaire's pages: the structure's accounts, techniciens, requests to the caisse (A6, A10–A13, A16)."""
 
-import csv
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import audit, form_flow
+from portal.csv_export import csv_response
 from portal.models import Action
 
 from . import habilitations, services, two_factor
@@ -22,6 +22,7 @@ from .forms import (
     IncidentForm,
 )
 from .models import (
+    OCCUPYING_STATES,
     AccountState,
     GestionnaireRequest,
     HabilitationRequest,
@@ -79,6 +80,12 @@ def accounts_list(request):
             partenaire=partenaire, status=RequestStatus.PENDING
         ),
         "open_reviews": HabilitationReview.objects.filter(partenaire=partenaire, attested_at__isnull=True),
+        "refused_habilitations": HabilitationRequest.objects.filter(
+            partenaire=partenaire, status=RequestStatus.REFUSED, processed_at__gte=timezone.now() - timedelta(days=60)
+        ),
+        "refused_requests": GestionnaireRequest.objects.filter(
+            partenaire=partenaire, status=RequestStatus.REFUSED, processed_at__gte=timezone.now() - timedelta(days=60)
+        ).select_related("target"),
         "today": timezone.localdate(),
     }
     return render(request, "accounts/gestionnaire/accounts.html", context)
@@ -88,46 +95,44 @@ def accounts_list(request):
 def accounts_export(request):
     """A16: the habilitation table as CSV for a French spreadsheet (UTF-8 BOM, semicolons)."""
     partenaire = request.user.partenaire
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="habilitations-{stamp}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
+    header = [
+        "Identifiant",
+        "Civilité",
+        "Nom",
+        "Prénom",
+        "Fonction",
+        "Email",
+        "Profil",
+        "État",
+        "Créé par",
+        "Créé le",
+        "Dernière connexion",
+        "Inactivé le",
+        "Motif d'inactivation",
+    ]
+
+    def when(moment, fmt="%d/%m/%Y %H:%M"):
+        return timezone.localtime(moment).strftime(fmt) if moment else ""
+
+    rows = (
         [
-            "Identifiant",
-            "Civilité",
-            "Nom",
-            "Prénom",
-            "Fonction",
-            "Email",
-            "Profil",
-            "État",
-            "Créé par",
-            "Créé le",
-            "Dernière connexion",
-            "Inactivé le",
-            "Motif d'inactivation",
+            account.username,
+            account.get_civilite_display(),
+            account.last_name,
+            account.first_name,
+            account.job_title,
+            account.email,
+            account.get_profile_display(),
+            account.get_state_display(),
+            account.created_by.get_full_name() if account.created_by else "Caisse",
+            when(account.date_joined),
+            when(account.last_login),
+            when(account.inactivated_at, "%d/%m/%Y"),
+            account.get_inactivation_reason_display(),
         ]
+        for account in structure_accounts(partenaire)
     )
-    for account in structure_accounts(partenaire):
-        writer.writerow(
-            [
-                account.username,
-                account.get_civilite_display(),
-                account.last_name,
-                account.first_name,
-                account.job_title,
-                account.email,
-                account.get_profile_display(),
-                account.get_state_display(),
-                account.created_by.get_full_name() if account.created_by else "Caisse",
-                timezone.localtime(account.date_joined).strftime("%d/%m/%Y %H:%M"),
-                timezone.localtime(account.last_login).strftime("%d/%m/%Y %H:%M") if account.last_login else "",
-                timezone.localtime(account.inactivated_at).strftime("%d/%m/%Y") if account.inactivated_at else "",
-                account.get_inactivation_reason_display(),
-            ]
-        )
+    response = csv_response(f"habilitations-{timezone.localdate().isoformat()}.csv", header, rows)
     audit.record(Action.ACCOUNTS_EXPORTED, actor=request.user, target=partenaire, request=request)
     return response
 
@@ -297,7 +302,7 @@ def incident_report(request):
     user = request.user
     if not user.is_partner:
         raise PermissionDenied("Page réservée aux comptes des structures partenaires.")
-    accounts = structure_accounts(user.partenaire).filter(state__in=(AccountState.INVITE, AccountState.ACTIF))
+    accounts = structure_accounts(user.partenaire).filter(state__in=OCCUPYING_STATES)
     if not user.is_gestionnaire:
         accounts = accounts.filter(pk=user.pk)
     form = IncidentForm(request.POST or None, accounts=accounts, initial={"account": user.pk})

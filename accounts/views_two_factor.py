@@ -9,22 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+
+from portal.form_flow import safe_next
 
 from . import two_factor
 from .forms_two_factor import EnrolmentCodeForm, VerifyCodeForm
 
 BACKUP_CODES_SESSION_KEY = "two_factor_backup_codes"
-
-
-def _safe_next(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
 
 
 def _url_with_next(url_name: str, next_url: str) -> str:
@@ -39,7 +31,7 @@ def _continue(next_url: str):
 @never_cache
 @login_required
 def setup(request):
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     if two_factor.has_confirmed_device(request.user):
         return redirect(_url_with_next("two_factor_verify", next_url))
     device = two_factor.start_enrolment(request.user)
@@ -68,7 +60,7 @@ def setup(request):
 @login_required
 def backup_codes(request):
     """The codes given by the activation, shown once: taken out of the session as the page is shown."""
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     if request.method == "POST":
         request.session.pop(BACKUP_CODES_SESSION_KEY, None)
         return _continue(next_url)
@@ -87,7 +79,7 @@ def backup_codes(request):
 @never_cache
 @login_required
 def verify(request):
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     user = request.user
     if not two_factor.has_confirmed_device(user):
         return redirect(_url_with_next("two_factor_setup", next_url))
@@ -116,7 +108,7 @@ def verify(request):
 def admin_login(request):
     """/admin/login/: the back-office has no login form of its own. Not logged in → the portal's login;
     logged in but without the second step → the verification; not staff → home, with the reason."""
-    next_url = _safe_next(request) or reverse("admin:index")
+    next_url = safe_next(request) or reverse("admin:index")
     user = request.user
     if not user.is_authenticated:
         return redirect(_url_with_next("login", next_url))

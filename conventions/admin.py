@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from accounts.quotas import quotas_for
-from portal.admin_actions import ObjectAction, ObjectActionsMixin, attach_errors
+from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
 
@@ -112,10 +112,6 @@ class SuspendForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Usage frauduleux ou non conforme à la convention ou aux CGU (art. 4.1). Le motif est conservé.",
     )
-
-
-class ConfirmForm(forms.Form):
-    pass
 
 
 class OverQuotaFilter(admin.SimpleListFilter):

@@ -106,10 +106,10 @@ class PartenaireQuerySet(models.QuerySet):
 
     def over_quota(self):
         """A4: more invited or active accounts of a profile than the member count allows."""
-        from accounts.models import AccountState, Profile
+        from accounts.models import OCCUPYING_STATES, Profile
         from accounts.quotas import limit_expression
 
-        occupying = Q(accounts__state__in=(AccountState.INVITE, AccountState.ACTIF))
+        occupying = Q(accounts__state__in=OCCUPYING_STATES)
         return self.annotate(
             gestionnaires_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.GESTIONNAIRE)),
             techniciens_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.TECHNICIEN)),

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from dsfr.models import DsfrConfig
 
 from .models import JournalEntry
@@ -28,6 +30,12 @@ class JournalEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+# Second-factor devices are never read nor edited by hand: keys stay secret, resets go through
+# accounts.two_factor.reset_two_factor (journaled, with its permission rule).
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 # The portal's header and footer come from settings (portal.context_processors), not django-dsfr's row.
 if admin.site.is_registered(DsfrConfig):

@@ -15,6 +15,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from .form_flow import attach_errors  # noqa: F401  (re-exported for the admins)
+
+
+class ConfirmForm(forms.Form):
+    """An action with nothing to fill in: the confirmation page is the form."""
+
 
 @dataclass
 class ObjectAction:
@@ -26,15 +32,6 @@ class ObjectAction:
     description: str = ""
     irreversible: bool = False
     form_kwargs: Callable[[Any], dict] = field(default=lambda obj: {})
-
-
-def attach_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the named field when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class ObjectActionsMixin:

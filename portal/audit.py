@@ -36,6 +36,7 @@ def record(
     if target is not None:
         entry.target_type = target._meta.label_lower
         entry.target_id = str(target.pk)
-        entry.target_label = str(target)[:200]
+        # Accounts are named by number only: the journal never changes, a person's name must be erasable (A15).
+        entry.target_label = str(getattr(target, "audit_label", None) or target)[:200]
     entry.save()
     return entry

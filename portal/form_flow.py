@@ -5,8 +5,26 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
-from .admin_actions import attach_errors
+
+def attach_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the named field when the form has it."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def safe_next(request, default: str = "") -> str:
+    """The `next` of the request when it stays on this site, else `default`."""
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
 
 
 def submit(request, form, run: Callable[[dict], str], success_url: str):

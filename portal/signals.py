@@ -20,9 +20,9 @@ def journal_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def journal_login_failed(sender, credentials, request=None, **kwargs):
-    # The typed identifier is kept (never the password) to spot attacks on one account.
-    audit.record(
-        Action.LOGIN_FAILED,
-        request=request,
-        details={"identifiant": str(credentials.get("username", ""))[:150]},
-    )
+    # Tied to the account when the identifier is one; an unknown identifier is not kept (it may be a
+    # password typed in the wrong field).
+    from accounts.models import User
+
+    account = User.objects.filter(username=str(credentials.get("username", ""))[:150]).first()
+    audit.record(Action.LOGIN_FAILED, target=account, request=request, details={} if account else {"inconnu": True})

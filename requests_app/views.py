@@ -1,19 +1,18 @@
 """The partner's pages for requests: file one of the five (D1–D6), the history (D8), a request's thread."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from conventions import access
 from conventions.models import Caisse
-from portal.admin_actions import attach_errors
+from portal.csv_export import csv_response
+from portal.form_flow import attach_errors
 from portal.text import fold
 
 from . import services
@@ -151,24 +150,21 @@ def history(request):
 def history_export(request):
     """D8: the filtered list as CSV for a French spreadsheet; no free text, only what the list shows."""
     _, demandes = _history(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="demandes-{timezone.localdate().isoformat()}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(["Référence", "Type", "Caisse", "État", "Déposée le", "Déposée par", "Nom", "Prénom"])
-    for demande in demandes.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                demande.reference,
-                demande.get_kind_display(),
-                demande.caisse.name,
-                demande.get_state_display(),
-                timezone.localtime(demande.created_at).strftime("%d/%m/%Y %H:%M"),
-                demande.filed_by.get_full_name() or "Compte supprimé",
-                demande.assure_last_name,
-                demande.assure_first_name,
-            ]
-        )
+    header = ["Référence", "Type", "Caisse", "État", "Déposée le", "Déposée par", "Nom", "Prénom"]
+    rows = (
+        [
+            demande.reference,
+            demande.get_kind_display(),
+            demande.caisse.name,
+            demande.get_state_display(),
+            timezone.localtime(demande.created_at).strftime("%d/%m/%Y %H:%M"),
+            demande.filed_by.get_full_name() or "Compte supprimé",
+            demande.assure_last_name,
+            demande.assure_first_name,
+        ]
+        for demande in demandes.iterator(chunk_size=2000)
+    )
+    response = csv_response(f"demandes-{timezone.localdate().isoformat()}.csv", header, rows)
     return response
 
 

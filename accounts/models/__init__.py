@@ -11,6 +11,7 @@ from .habilitation import (
 from .security import CGU, AccountToken, CGUAcceptance, PasswordHistory, TokenPurpose
 from .user import (
     GESTIONNAIRE_REASONS,
+    OCCUPYING_STATES,
     PARTNER_PROFILES,
     STAFF_PROFILES,
     AccountState,
@@ -24,6 +25,7 @@ from .user import (
 __all__ = [
     "CGU",
     "GESTIONNAIRE_REASONS",
+    "OCCUPYING_STATES",
     "PARTNER_PROFILES",
     "STAFF_PROFILES",
     "AccountIncident",

@@ -50,6 +50,10 @@ class UserQuerySet(models.QuerySet):
         return self.none()
 
 
+# A4: invited and active accounts hold a place in the quotas; inactivated ones do not.
+OCCUPYING_STATES = (AccountState.INVITE, AccountState.ACTIF)
+
+
 class InactivationReason(models.TextChoices):
     LEFT_STRUCTURE = "left_structure", "A quitté la structure"
     OTHER_FIELD = "other_field", "Intervient sur un autre domaine, sans lien avec l'Assurance Maladie"
@@ -171,6 +175,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         name = self.get_full_name()
         return f"{name} ({self.username})" if name else self.username
+
+    @property
+    def audit_label(self) -> str:
+        return f"Compte n° {self.pk}"
 
     def get_full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)

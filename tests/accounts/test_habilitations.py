@@ -248,7 +248,7 @@ def test_a16_gestionnaire_exports_the_habilitation_table(client, partenaire):
     verified_login(client, gestionnaire)
     response = client.get(reverse("accounts_export"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    content = response.content.decode("utf-8")
+    content = b"".join(response.streaming_content).decode("utf-8")
     assert content.startswith("\ufeffIdentifiant;Civilité;Nom")
     assert "Fontaine" in content and "Delattre" in content and "Etranger" not in content
 

@@ -19,7 +19,7 @@ def demo(settings):
     call_command("load_demo_data", stdout=StringIO())
 
 
-@pytest.mark.parametrize(("login", "at_least"), [("demo.admin", 14), ("demo.agent", 9)])
+@pytest.mark.parametrize(("login", "at_least"), [("demo.admin", 13), ("demo.agent", 9)])
 def test_every_admin_changelist_add_and_change_page_opens(client, demo, login, at_least):
     verified_login(client, User.objects.get(username=login))
     opened = 0

@@ -55,9 +55,14 @@ def test_p4_login_and_login_failure_are_journaled(client):
     user = UserFactory(username="lea.fontaine")
     client.post(reverse("login"), {"username": "lea.fontaine", "password": "mauvais"}, REMOTE_ADDR="198.51.100.7")
     failure = JournalEntry.objects.get(action=Action.LOGIN_FAILED)
-    assert failure.details == {"identifiant": "lea.fontaine"}
+    assert (failure.target_type, failure.target_id) == ("accounts.user", str(user.pk))
+    assert failure.target_label == f"Compte n° {user.pk}"  # no name in a journal that never changes (A15)
     assert failure.ip == "198.51.100.7"
     assert "mauvais" not in str(failure.details)
+
+    client.post(reverse("login"), {"username": "Mot-De-Passe-Tapé-Ici", "password": "x"})
+    unknown = JournalEntry.objects.filter(action=Action.LOGIN_FAILED).exclude(pk=failure.pk).get()
+    assert unknown.details == {"inconnu": True} and unknown.target_id == ""
 
     client.post(reverse("login"), {"username": "lea.fontaine", "password": "Un-mot-de-passe-solide-1"})
     assert JournalEntry.objects.filter(action=Action.LOGIN, actor=user).exists()

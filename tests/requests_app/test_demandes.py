@@ -261,7 +261,7 @@ def test_d8_history_runs_a_fixed_number_of_queries(client, convention, technicie
 
 def test_d8_history_export_is_csv_for_a_french_spreadsheet(client, convention, technicien):
     demande = file_one(technicien, convention)
-    content = client.get(reverse("demandes_export")).content.decode("utf-8")
+    content = b"".join(client.get(reverse("demandes_export")).streaming_content).decode("utf-8")
     assert content.startswith("\ufeffRéférence;Type;Caisse")
     assert demande.reference in content and "Dupré" in content
 
