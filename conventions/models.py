@@ -119,14 +119,12 @@ class PartenaireQuerySet(models.QuerySet):
         )
 
     def visible_to(self, user):
-        """An agent sees the partners bound to its caisse, and those not yet bound to any caisse."""
+        """An agent sees the partners bound to its caisse by a convention, and those its caisse created."""
         if user.is_superuser:
             return self
         if getattr(user, "caisse_id", None):
-            conventions = ConventionMetier.objects.filter(partenaire=models.OuterRef("pk"))
-            return self.filter(
-                models.Exists(conventions.filter(caisse_id=user.caisse_id)) | ~models.Exists(conventions)
-            )
+            bound = ConventionMetier.objects.filter(partenaire=models.OuterRef("pk"), caisse_id=user.caisse_id)
+            return self.filter(models.Exists(bound) | Q(created_by_caisse_id=user.caisse_id))
         return self.none()
 
 
@@ -168,6 +166,15 @@ class Partenaire(models.Model):
         "boîte email de la structure",
         blank=True,
         help_text="Reçoit, en plus de l'auteur, les avis de réponse et de changement d'état des demandes.",
+    )
+    created_by_caisse = models.ForeignKey(
+        Caisse,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="créé par la caisse",
     )
     suspended_at = models.DateTimeField("suspendu le", null=True, blank=True)
     suspension_reason = models.TextField("motif de la suspension", blank=True)

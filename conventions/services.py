@@ -35,6 +35,8 @@ def prepare_partenaire(partenaire: Partenaire) -> None:
 
 @transaction.atomic
 def save_partenaire(partenaire: Partenaire, *, actor=None, request=None) -> Partenaire:
+    if partenaire._state.adding and actor is not None and actor.caisse_id:
+        partenaire.created_by_caisse_id = actor.caisse_id  # visible to this caisse before any convention
     prepare_partenaire(partenaire)
     partenaire.save()
     audit.record(Action.PARTENAIRE_CHANGED, actor=actor, target=partenaire, request=request)
