@@ -10,6 +10,7 @@ from django.utils import timezone
 from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
+from requests_app.guard import FreeTextField
 
 from . import habilitations, services, two_factor
 from .models import (
@@ -31,11 +32,11 @@ from .validators import validate_professional_email
 
 class IncidentForm(forms.Form):
     kind = forms.ChoiceField(label="Nature", choices=IncidentKind.choices)
-    description = forms.CharField(label="Constat", widget=forms.Textarea(attrs={"rows": 3}))
+    description = FreeTextField(label="Constat", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RefuseForm(forms.Form):
-    reason = forms.CharField(label="Motif du refus, lisible par le partenaire", max_length=300)
+    reason = FreeTextField(label="Motif du refus, lisible par le partenaire", max_length=300)
 
 
 def _detect_incident(user, data, request):

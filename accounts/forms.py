@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from dsfr.forms import DsfrBaseForm
 
+from requests_app.guard import FreeTextField
+
 from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
 
 
@@ -76,7 +78,7 @@ class InactivateTechnicienForm(DsfrBaseForm):
     reason = forms.ChoiceField(
         label="Motif", choices=[(r.value, r.label) for r in GESTIONNAIRE_REASONS], widget=forms.RadioSelect
     )
-    comment = forms.CharField(label="Précision (obligatoire pour « Autre motif »)", max_length=300, required=False)
+    comment = FreeTextField(label="Précision (obligatoire pour « Autre motif »)", max_length=300, required=False)
 
 
 class GestionnaireModificationForm(DsfrBaseForm):
@@ -97,7 +99,7 @@ class GestionnaireInactivationForm(DsfrBaseForm):
 class IncidentForm(DsfrBaseForm):
     account = forms.ChoiceField(label="Compte concerné")
     kind = forms.ChoiceField(label="Nature", choices=IncidentKind.choices, widget=forms.RadioSelect)
-    description = forms.CharField(
+    description = FreeTextField(
         label="Circonstances",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -13,6 +13,7 @@ from conventions.models import Partenaire
 from portal import audit
 from portal.models import Action
 from portal.working_days import add_working_days
+from requests_app import guard
 
 from . import emails, services
 from .models import (
@@ -91,6 +92,7 @@ def refuse_request(request_obj, *, reason: str, actor, request=None):
         raise ValidationError("Cette demande a déjà été traitée.")
     if not reason.strip():
         raise ValidationError({"reason": "Indiquez le motif du refus."})
+    guard.check_fields(reason=reason)
     request_obj.status = RequestStatus.REFUSED
     request_obj.refusal_reason = reason.strip()[:300]
     request_obj.processed_at = timezone.now()
@@ -278,6 +280,7 @@ def run_scheduled_inactivations(*, actor=None) -> int:
 def _new_incident(account: User, kind, source: IncidentSource, description: str, reported_by: User):
     if not description.strip():
         raise ValidationError({"description": "Décrivez en quelques mots ce qui s'est passé ou a été constaté."})
+    guard.check_fields(description=description)
     return AccountIncident.objects.create(
         partenaire=account.partenaire,
         account=account,

@@ -14,6 +14,8 @@ AGENT_PERMISSIONS = {
         "avenant": ["view", "add", "change"],
         "miseendemeure": ["view", "add"],
     },
+    # The health-data lexicon of the free-text guard (D4): terms are switched off, never deleted.
+    "requests_app": {"healthterm": ["view", "add", "change"]},
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.
         "user": ["view", "change"],

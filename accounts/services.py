@@ -13,6 +13,7 @@ from django.utils import timezone
 from conventions.models import Partenaire
 from portal import audit
 from portal.models import Action
+from requests_app import guard
 
 from . import invitations
 from .models import (
@@ -166,6 +167,7 @@ def inactivate_account(user: User, *, reason: InactivationReason, comment: str =
         raise ValidationError("Ce compte est déjà inactivé.")
     if reason == InactivationReason.OTHER and not comment.strip():
         raise ValidationError({"comment": "Précisez le motif d'inactivation."})
+    guard.check_fields(comment=comment)
     if reason == InactivationReason.PARTNER_REQUEST and is_last_active_gestionnaire(user):
         raise ValidationError(
             "C'est le dernier gestionnaire actif de la structure : un nouveau gestionnaire doit d'abord "

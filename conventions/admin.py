@@ -8,6 +8,7 @@ from accounts.quotas import quotas_for
 from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
+from requests_app.guard import FreeTextField
 
 from . import services
 from .models import (
@@ -107,7 +108,7 @@ class PartenaireForm(forms.ModelForm):
 
 
 class SuspendForm(forms.Form):
-    reason = forms.CharField(
+    reason = FreeTextField(
         label="Motif de la suspension",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Usage frauduleux ou non conforme à la convention ou aux CGU (art. 4.1). Le motif est conservé.",
@@ -204,7 +205,7 @@ class ConventionMetierForm(forms.ModelForm):
 
 class TerminateMetierForm(forms.Form):
     terminated_on = forms.DateField(label="Date de résiliation", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = FreeTextField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ConventionUtilisationInline(admin.StackedInline):
@@ -270,8 +271,17 @@ class ConventionUtilisationForm(forms.ModelForm):
                 attach_errors(self, exc)
 
 
+class AvenantForm(forms.ModelForm):
+    description = FreeTextField(label="Éléments modifiés", widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = Avenant
+        fields = ["signed_on", "description", "document"]
+
+
 class AvenantInline(admin.TabularInline):
     model = Avenant
+    form = AvenantForm
     extra = 0
     can_delete = False
     fields = ["signed_on", "description", "document"]
@@ -293,6 +303,8 @@ class MiseEnDemeureInline(admin.TabularInline):
 
 
 class MiseEnDemeureForm(forms.ModelForm):
+    grounds = FreeTextField(label="Manquements constatés", widget=forms.Textarea(attrs={"rows": 3}))
+
     class Meta:
         model = MiseEnDemeure
         fields = ["issued_by", "sent_on", "received_on", "grounds"]

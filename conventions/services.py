@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal import audit
 from portal.models import Action
+from requests_app import guard
 
 from .models import (
     ConventionMetier,
@@ -49,6 +50,7 @@ def suspend_partenaire(partenaire: Partenaire, *, reason: str, actor=None, reque
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Indiquez le motif de la suspension."})
+    guard.check_fields(reason=reason)
     partenaire = Partenaire.objects.select_for_update().get(pk=partenaire.pk)
     if partenaire.is_suspended:
         raise ValidationError("Cette structure est déjà suspendue.")
@@ -122,6 +124,7 @@ def end_convention_metier(
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError({"reason": "Indiquez le motif de la résiliation."})
+        guard.check_fields(reason=reason)
         if terminated_on < convention.start_date:
             raise ValidationError({"terminated_on": "La résiliation ne peut pas précéder le début de la convention."})
         if terminated_on > today:
@@ -188,6 +191,7 @@ def save_convention_utilisation(
 @transaction.atomic
 def record_mise_en_demeure(notice: MiseEnDemeure, *, actor=None, request=None) -> MiseEnDemeure:
     notice.full_clean()
+    guard.check_fields(grounds=notice.grounds)
     if notice.received_on > timezone.localdate():
         raise ValidationError({"received_on": "La date de réception ne peut pas être dans le futur."})
     if notice.convention.status != ConventionStatus.EN_VIGUEUR:

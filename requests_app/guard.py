@@ -253,3 +253,15 @@ class FreeTextField(forms.CharField):
 
     def __init__(self, *, help_text=FREE_TEXT_HELP_TEXT, **kwargs):
         super().__init__(help_text=help_text, **kwargs)
+
+
+def check_fields(**values: str) -> None:
+    """The guard on several named texts at once, for services: errors keyed by field, as forms expect."""
+    errors = {}
+    for name, value in values.items():
+        try:
+            check_free_text(value or "")
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)

@@ -97,17 +97,6 @@ def search_text_for(demande: Demande) -> str:
     return fold(f"{demande.reference} {demande.assure_last_name} {demande.assure_first_name}")[:400]
 
 
-def _check_free_text(values: dict) -> None:
-    errors = {}
-    for name, value in values.items():
-        try:
-            guard.check_free_text(value or "")
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-
-
 @transaction.atomic
 def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: str, form_token, request=None):
     """File a request (D1–D6). The same form token twice gives back the request already filed."""
@@ -123,7 +112,7 @@ def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: st
                 "l'adresse connue de l'assuré."
             }
         )
-    _check_free_text({"message": message, **{name: fields.get(name, "") for name in FREE_TEXT_FIELDS}})
+    guard.check_fields(message=message, **{name: fields.get(name, "") for name in FREE_TEXT_FIELDS})
     now = timezone.now()
     demande = Demande(
         kind=kind,
@@ -174,7 +163,7 @@ def add_message(demande: Demande, *, author, body: str, form_token=None, interna
         raise PermissionDenied("Seule la caisse écrit des notes internes.")
     if not (body or "").strip():
         raise ValidationError({"body": "Écrivez votre message."})
-    _check_free_text({"body": body})
+    guard.check_fields(body=body)
     pieces = staged_pieces(author, form_token) if form_token else PieceJointe.objects.none()
     if side == Side.CAISSE and pieces.exists() and not demande.partenaire.can_receive_documents:
         raise ValidationError(
