@@ -201,3 +201,7 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", "Tous")] + DemandeState.choices
         self.fields["caisse"].choices = [("", "Toutes")] + [(c.pk, c.name) for c in caisses]
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "fr-select" if is_select else "fr-input"
+            field.group_class = "fr-select-group" if is_select else "fr-input-group"

@@ -317,3 +317,30 @@ def test_d6_outgoing_documents_only_for_habilite_partners(client, convention, te
     )
     assert client.get(reverse("piece_download", args=[demande.reference, piece.pk])).status_code == 404
     assert agent.profile == Profile.AGENT
+
+
+def test_d5_scanner_down_refuses_the_file_and_keeps_the_form(client, convention, technicien, settings):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.CLAMD_PORT = sock.getsockname()[1]
+    response = post_demande(client, convention, DemandeKind.CONTACT, files=[clean_pdf()])
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "réessayez dans quelques minutes" in content
+    assert 'value="Dupré"' in content and "Merci de nous rappeler." in content
+    assert not Demande.objects.exists() and not PieceJointe.objects.exists()
+
+
+def test_d5_infected_file_is_refused_and_nothing_of_it_is_kept(
+    client, convention, technicien, clamd_address, private_media
+):
+    from tests.requests_app.files import pdf_with_eicar, upload
+
+    infected = upload("releve.pdf", pdf_with_eicar(), "application/pdf")
+    response = post_demande(client, convention, DemandeKind.CONTACT, files=[infected])
+    assert response.status_code == 200
+    assert "virus" in response.content.decode()
+    assert not PieceJointe.objects.exists()
+    assert not [path for path in private_media.rglob("*") if path.is_file()]

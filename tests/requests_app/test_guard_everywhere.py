@@ -27,8 +27,9 @@ def test_d4_admin_suspension_reason_refuses_a_nir(client, health_lexicon):
 def test_d4_portal_incident_report_refuses_health_data(client, health_lexicon):
     technicien = UserFactory(partenaire=ConventionUtilisationFactory().convention_metier.partenaire)
     verified_login(client, technicien)
-    response = client.post(reverse("incident_report"),
-                           {"account": technicien.pk, "kind": "loss", "description": HEALTH_TEXT})
+    response = client.post(
+        reverse("incident_report"), {"account": technicien.pk, "kind": "loss", "description": HEALTH_TEXT}
+    )
     assert response.status_code == 200
     content = response.content.decode()
     assert "chimiothérapie" in content.lower() and "CNIL" in content
