@@ -189,18 +189,28 @@ class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
         return False
 
 
-class ConventionMetierForm(forms.ModelForm):
-    class Meta:
-        model = ConventionMetier
-        fields = ["caisse", "partenaire", "reference", "start_date", "end_date"]
+class ServiceValidatedForm(forms.ModelForm):
+    """A model form that also runs the service's own checks, so their refusals show on the form."""
+
+    @staticmethod
+    def validate(instance):
+        raise NotImplementedError
 
     def _post_clean(self):
         super()._post_clean()
         if not self.errors:
             try:
-                services.validate_convention_metier(self.instance)
+                self.validate(self.instance)
             except ValidationError as exc:
                 attach_errors(self, exc)
+
+
+class ConventionMetierForm(ServiceValidatedForm):
+    validate = staticmethod(services.validate_convention_metier)
+
+    class Meta:
+        model = ConventionMetier
+        fields = ["caisse", "partenaire", "reference", "start_date", "end_date"]
 
 
 class TerminateMetierForm(forms.Form):
@@ -249,7 +259,9 @@ class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin)
         return False
 
 
-class ConventionUtilisationForm(forms.ModelForm):
+class ConventionUtilisationForm(ServiceValidatedForm):
+    validate = staticmethod(services.validate_convention_utilisation)
+
     class Meta:
         model = ConventionUtilisation
         fields = [
@@ -261,14 +273,6 @@ class ConventionUtilisationForm(forms.ModelForm):
             "signed_document",
             *(ConventionUtilisation.service_field(s) for s in Service),
         ]
-
-    def _post_clean(self):
-        super()._post_clean()
-        if not self.errors:
-            try:
-                services.validate_convention_utilisation(self.instance)
-            except ValidationError as exc:
-                attach_errors(self, exc)
 
 
 class AvenantForm(forms.ModelForm):
