@@ -49,9 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.forms",
     "widget_tweaks",
     "dsfr",
+    "django.forms",  # after dsfr: its widget templates (radio, checkbox groups) take precedence
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",

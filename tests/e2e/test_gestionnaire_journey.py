@@ -31,7 +31,8 @@ def label(start: str):
 
 
 def fill_identity(page, civilite, last_name, first_name, job_title, email=None):
-    page.get_by_label("Madame" if civilite == "Mme" else "Monsieur", exact=True).check()
+    # DSFR radios: the label is what the user clicks (it covers the native input).
+    page.locator("label", has_text="Madame" if civilite == "Mme" else "Monsieur").click()
     page.get_by_label(label("Nom")).fill(last_name)
     page.get_by_label(label("Prénom")).fill(first_name)
     page.get_by_label(label("Fonction")).fill(job_title)
@@ -97,7 +98,7 @@ def test_a4_a6_a12_gestionnaire_creates_techniciens_up_to_the_quota_then_frees_a
     expect(page).to_have_url("/structure/comptes/")
     page.get_by_role("link", name="Inactiver Hugo Lefort", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Inactiver un compte technicien")
-    page.get_by_label("A quitté la structure", exact=True).check()
+    page.locator("label", has_text="A quitté la structure").click()
     page.get_by_role("button", name="Inactiver le compte").click()
     expect(page).to_have_url("/structure/comptes/")
     expect(page.get_by_text("Le compte de Hugo Lefort est inactivé.")).to_be_visible()
