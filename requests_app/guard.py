@@ -249,7 +249,7 @@ class FreeTextField(forms.CharField):
     """A free-text form field under rule D4, with a short reminder of the rule as its default help text."""
 
     default_validators = [free_text_validator]
-    is_free_text = True  # templates put the reminder (requests_app/_free_text_reminder.html) beside it
+    is_free_text = True
 
     def __init__(self, *, help_text=FREE_TEXT_HELP_TEXT, **kwargs):
         super().__init__(help_text=help_text, **kwargs)

@@ -64,6 +64,8 @@ def stage_files(user, token: uuid.UUID, files, *, direction=Direction.ENTRANTE) 
         except ValidationError as exc:
             refused.append(exc)
             continue
+        if staged_pieces(user, token).filter(sha256=checked.sha256).exists():
+            continue  # the same file sent again (a reload of the page): already kept for this form
         name = uploads.store(checked)
         accepted.append(
             PieceJointe.objects.create(
@@ -78,6 +80,11 @@ def stage_files(user, token: uuid.UUID, files, *, direction=Direction.ENTRANTE) 
             )
         )
     return accepted, refused
+
+
+def filed_with_token(user, token):
+    """The request a form token already filed (a second click or a reload after success), if any."""
+    return Demande.objects.filter(form_token=token, filed_by=user).first() if token else None
 
 
 def unstage(user, token, piece_ids) -> None:
@@ -100,7 +107,7 @@ def search_text_for(demande: Demande) -> str:
 @transaction.atomic
 def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: str, form_token, request=None):
     """File a request (D1–D6). The same form token twice gives back the request already filed."""
-    existing = Demande.objects.filter(form_token=form_token, filed_by=user).first()
+    existing = filed_with_token(user, form_token)
     if existing is not None:
         return existing
     check_can_file(user, caisse, kind)

@@ -73,6 +73,8 @@ def file_demande(request, caisse_id, kind):
     extra = {"partenaire": request.user.partenaire} if kind == DemandeKind.DOCUMENT else {}
     form = form_class(request.POST or None, request.FILES or None, **extra)
     token = form.token()
+    if request.method == "POST" and (already := services.filed_with_token(request.user, token)):
+        return redirect("demande_detail", reference=already.reference)  # posted twice: nothing staged again
     if request.method == "POST" and token is not None:
         files_ok = _handle_files(request, form, token)
         if form.is_valid() and files_ok:

@@ -344,3 +344,28 @@ def test_d5_infected_file_is_refused_and_nothing_of_it_is_kept(
     assert "virus" in response.content.decode()
     assert not PieceJointe.objects.exists()
     assert not [path for path in private_media.rglob("*") if path.is_file()]
+
+
+def test_d5_a_form_posted_twice_with_its_file_keeps_one_copy(client, convention, technicien, private_media):
+    url = new_url(convention, DemandeKind.CONTACT)
+    token = token_of(client, url)
+    for _ in range(2):
+        client.post(url, {**INSURED, "form_token": token, "files": [clean_pdf()]})
+    assert Demande.objects.count() == 1 and PieceJointe.objects.count() == 1
+    assert len([path for path in private_media.rglob("*") if path.is_file()]) == 1
+
+
+def test_d5_a_reload_after_a_refusal_does_not_stage_the_file_twice(client, convention, technicien):
+    url = new_url(convention, DemandeKind.CONTACT)
+    token = token_of(client, url)
+    for _ in range(2):
+        client.post(url, {**INSURED, "assure_last_name": "", "form_token": token, "files": [clean_pdf()]})
+    assert PieceJointe.objects.filter(staged_token=token).count() == 1
+
+
+def test_p5_refusal_and_missing_pages_are_in_french(client, convention, technicien):
+    denied = client.get(reverse("demande_new", args=[CaisseFactory().pk, "contact"]))
+    assert denied.status_code == 403
+    assert "Accès refusé" in denied.content.decode() and 'lang="fr"' in denied.content.decode()
+    missing = client.get(reverse("demande_detail", args=["EP-00-AAAA-AAAA"]))
+    assert missing.status_code == 404 and "Page introuvable" in missing.content.decode()

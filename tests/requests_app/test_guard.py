@@ -363,10 +363,3 @@ def test_d4_the_form_field_accepts_ordinary_text_and_carries_the_reminder():
     assert form.fields["message"].help_text == FREE_TEXT_HELP_TEXT
     assert form.fields["message"].is_free_text
     assert FreeTextField(help_text="Autre aide").help_text == "Autre aide"
-
-
-def test_d4_the_reminder_template_recalls_the_rule():
-    from django.template.loader import render_to_string
-
-    html = render_to_string("requests_app/_free_text_reminder.html")
-    assert "fr-hint-text" in html and "NIR" in html and "santé" in html
