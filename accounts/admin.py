@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from conventions.models import Caisse
 from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
@@ -24,6 +25,7 @@ from .models import (
     HabilitationReview,
     IncidentKind,
     IncidentSource,
+    Profile,
     RequestStatus,
     User,
 )
@@ -52,6 +54,20 @@ def _detect_incident(user, data, request):
 def _reset_two_factor(user, data, request):
     two_factor.reset_two_factor(user, actor=request.user, request=request)
     return f"{user.get_full_name()} configurera à nouveau sa double authentification à sa prochaine connexion."
+
+
+class CaisseChoiceForm(forms.Form):
+    caisse = forms.ModelChoiceField(label="Caisse", queryset=Caisse.objects.all())
+
+
+def _grant_caisse(user, data, request):
+    services.grant_caisse(user, data["caisse"], actor=request.user, request=request)
+    return f"{user.get_full_name()} traite désormais aussi les dossiers de {data['caisse']}."
+
+
+def _revoke_caisse(user, data, request):
+    services.revoke_caisse(user, data["caisse"], actor=request.user, request=request)
+    return f"{user.get_full_name()} ne traite plus les dossiers de {data['caisse']}."
 
 
 def _resend_invitation(user, data, request):
@@ -110,6 +126,23 @@ class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
             description="À faire quand la personne a perdu son téléphone : elle configurera une nouvelle "
             "application à sa prochaine connexion.",
             run=_reset_two_factor,
+        ),
+        ObjectAction(
+            slug="ouvrir-caisse",
+            label="Ouvrir les dossiers d'une autre caisse",
+            form_class=CaisseChoiceForm,
+            available=lambda user: user.profile == Profile.AGENT,
+            permitted=lambda request: request.user.is_superuser,
+            description="L'agent verra et traitera aussi les partenaires, conventions et demandes de cette caisse.",
+            run=_grant_caisse,
+        ),
+        ObjectAction(
+            slug="fermer-caisse",
+            label="Retirer une caisse supplémentaire",
+            form_class=CaisseChoiceForm,
+            available=lambda user: user.profile == Profile.AGENT,
+            permitted=lambda request: request.user.is_superuser,
+            run=_revoke_caisse,
         ),
         ObjectAction(
             slug="relancer",

@@ -15,7 +15,7 @@ AGENT_PERMISSIONS = {
         "miseendemeure": ["view", "add"],
     },
     # The health-data lexicon of the free-text guard (D4): terms are switched off, never deleted.
-    "requests_app": {"healthterm": ["view", "add", "change"]},
+    "requests_app": {"healthterm": ["view", "add", "change"], "demande": ["view", "change"]},
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.
         "user": ["view", "change"],

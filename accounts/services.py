@@ -230,3 +230,41 @@ def resend_invitation(user: User, *, actor, request=None):
     if actor.is_gestionnaire and not (user.partenaire_id == actor.partenaire_id and user.is_technicien):
         raise PermissionDenied("Vous ne pouvez relancer que les techniciens de votre structure.")
     return invitations.send_invitation(user, actor=actor, request=request)
+
+
+# --- Agents working for several caisses (object permissions, django-guardian) ------------------------
+
+
+def _check_granting(agent: User, actor) -> None:
+    if not (actor is not None and actor.is_superuser):
+        raise PermissionDenied("Seul un administrateur national ouvre à un agent les dossiers d'une autre caisse.")
+    if agent.profile != Profile.AGENT:
+        raise ValidationError("Seuls les agents de caisse peuvent travailler pour plusieurs caisses.")
+
+
+@transaction.atomic
+def grant_caisse(agent: User, caisse, *, actor, request=None) -> None:
+    from guardian.shortcuts import assign_perm
+
+    from conventions.models import WORK_ON_CAISSE
+
+    _check_granting(agent, actor)
+    if caisse.pk == agent.caisse_id:
+        raise ValidationError({"caisse": "C'est déjà la caisse de rattachement de cet agent."})
+    assign_perm(f"conventions.{WORK_ON_CAISSE}", agent, caisse)
+    audit.record(
+        Action.ACCOUNT_CHANGED, actor=actor, target=agent, request=request, details={"caisse_ajoutee": caisse.pk}
+    )
+
+
+@transaction.atomic
+def revoke_caisse(agent: User, caisse, *, actor, request=None) -> None:
+    from guardian.shortcuts import remove_perm
+
+    from conventions.models import WORK_ON_CAISSE
+
+    _check_granting(agent, actor)
+    remove_perm(f"conventions.{WORK_ON_CAISSE}", agent, caisse)
+    audit.record(
+        Action.ACCOUNT_CHANGED, actor=actor, target=agent, request=request, details={"caisse_retiree": caisse.pk}
+    )

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from .validators import validate_email_domain, validate_siret
@@ -40,12 +41,33 @@ class Service(models.TextChoices):
 
 class CaisseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Staff scoping: an agent sees its own caisse, the national administrator every caisse."""
-        if user.is_superuser:
-            return self
-        if getattr(user, "caisse_id", None):
-            return self.filter(pk=user.caisse_id)
-        return self.none()
+        """Staff scoping: an agent sees its caisses, the national administrator every caisse."""
+        caisse_ids = staff_caisse_ids(user)
+        return self if caisse_ids is None else self.filter(pk__in=caisse_ids)
+
+
+def staff_caisse_ids(user) -> frozenset[int] | None:
+    """The caisses a staff member works on (None: all, for the national administrator).
+
+    An agent's own caisse, plus those granted by object permission (django-guardian, direct FK).
+    Computed once per request (kept on the user object).
+    """
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_staff_caisse_ids", None)
+    if cached is None:
+        ids = {user.caisse_id} if getattr(user, "caisse_id", None) else set()
+        if ids:
+            ids |= set(
+                CaisseUserObjectPermission.objects.filter(
+                    user_id=user.pk, permission__codename=WORK_ON_CAISSE
+                ).values_list("content_object_id", flat=True)
+            )
+        cached = user._staff_caisse_ids = frozenset(ids)
+    return cached
+
+
+WORK_ON_CAISSE = "work_on_caisse"
 
 
 class Caisse(models.Model):
@@ -63,9 +85,20 @@ class Caisse(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "caisse"
+        permissions = [(WORK_ON_CAISSE, "Traiter les dossiers de cette caisse")]
 
     def __str__(self):
         return self.name
+
+
+class CaisseUserObjectPermission(UserObjectPermissionBase):
+    """An agent granted another caisse (django-guardian, direct foreign key: no generic relation)."""
+
+    content_object = models.ForeignKey(Caisse, on_delete=models.CASCADE)
+
+
+class CaisseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Caisse, on_delete=models.CASCADE)
 
 
 class Referent(models.Model):
@@ -120,12 +153,11 @@ class PartenaireQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """An agent sees the partners bound to its caisse by a convention, and those its caisse created."""
-        if user.is_superuser:
+        caisse_ids = staff_caisse_ids(user)
+        if caisse_ids is None:
             return self
-        if getattr(user, "caisse_id", None):
-            bound = ConventionMetier.objects.filter(partenaire=models.OuterRef("pk"), caisse_id=user.caisse_id)
-            return self.filter(models.Exists(bound) | Q(created_by_caisse_id=user.caisse_id))
-        return self.none()
+        bound = ConventionMetier.objects.filter(partenaire=models.OuterRef("pk"), caisse_id__in=caisse_ids)
+        return self.filter(models.Exists(bound) | Q(created_by_caisse_id__in=caisse_ids))
 
 
 class Partenaire(models.Model):
@@ -252,11 +284,8 @@ class ConventionMetierQuerySet(models.QuerySet):
         return self.filter(in_force_q(on=on))
 
     def visible_to(self, user):
-        if user.is_superuser:
-            return self
-        if getattr(user, "caisse_id", None):
-            return self.filter(caisse_id=user.caisse_id)
-        return self.none()
+        caisse_ids = staff_caisse_ids(user)
+        return self if caisse_ids is None else self.filter(caisse_id__in=caisse_ids)
 
 
 class ConventionMetier(models.Model):
@@ -318,11 +347,8 @@ class ConventionUtilisationQuerySet(models.QuerySet):
         return self.filter(in_force_q("convention_metier__", on), status=ConventionStatus.EN_VIGUEUR, signed_on__lte=on)
 
     def visible_to(self, user):
-        if user.is_superuser:
-            return self
-        if getattr(user, "caisse_id", None):
-            return self.filter(convention_metier__caisse_id=user.caisse_id)
-        return self.none()
+        caisse_ids = staff_caisse_ids(user)
+        return self if caisse_ids is None else self.filter(convention_metier__caisse_id__in=caisse_ids)
 
 
 class ConventionUtilisation(models.Model):

@@ -31,6 +31,7 @@ class ObjectAction:
     available: Callable[[Any], bool] = lambda obj: True
     description: str = ""
     irreversible: bool = False
+    permitted: Callable[[Any], bool] = lambda request: True  # who may run it, from the request's user
     form_kwargs: Callable[[Any], dict] = field(default=lambda obj: {})
 
 
@@ -51,8 +52,12 @@ class ObjectActionsMixin:
         ]
         return custom + super().get_urls()
 
-    def available_actions(self, obj):
-        return [action for action in self.object_actions if obj is not None and action.available(obj)]
+    def available_actions(self, obj, request):
+        return [
+            action
+            for action in self.object_actions
+            if obj is not None and action.available(obj) and action.permitted(request)
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -60,7 +65,7 @@ class ObjectActionsMixin:
         if obj is not None and self.has_change_permission(request, obj):
             extra_context["object_action_links"] = [
                 (reverse(f"admin:{self._action_url_name()}", args=[obj.pk, action.slug]), action.label)
-                for action in self.available_actions(obj)
+                for action in self.available_actions(obj, request)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -70,12 +75,15 @@ class ObjectActionsMixin:
             raise Http404
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
-        action = next((a for a in self.available_actions(obj) if a.slug == slug), None)
+        action = next((a for a in self.available_actions(obj, request) if a.slug == slug), None)
         change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
         if action is None:
             self.message_user(request, "Cette opération n'est pas possible pour cet élément.", messages.ERROR)
             return HttpResponseRedirect(change_url)
-        form = action.form_class(request.POST if request.method == "POST" else None, **action.form_kwargs(obj))
+        bound = request.method == "POST"
+        form = action.form_class(
+            request.POST if bound else None, request.FILES if bound else None, **action.form_kwargs(obj)
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 message = action.run(obj, form.cleaned_data, request)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "dsfr",
     "django.forms",  # after dsfr: its widget templates (radio, checkbox groups) take precedence
     "simple_history",
+    "guardian",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -111,7 +112,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PortalBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.PortalBackend", "guardian.backends.ObjectPermissionBackend"]
+ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous account row (our accounts all have a profile)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -181,6 +183,15 @@ ATTACHMENT_MAX_COUNT = env_int("ATTACHMENT_MAX_COUNT", 5)
 ATTACHMENT_MIN_IMAGE_SIDE = env_int("ATTACHMENT_MIN_IMAGE_SIDE", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES * ATTACHMENT_MAX_COUNT + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Processing delay of a request by the caisse, in working days, per kind (D7 work queues).
+DEMANDE_PROCESSING_DAYS = {
+    "contact": env_int("DELAY_CONTACT_DAYS", 5),
+    "etude_dossier": env_int("DELAY_ETUDE_DOSSIER_DAYS", 15),
+    "signalement": env_int("DELAY_SIGNALEMENT_DAYS", 5),
+    "rendez_vous": env_int("DELAY_RENDEZ_VOUS_DAYS", 5),
+    "document": env_int("DELAY_DOCUMENT_DAYS", 5),
+}
 
 # Antivirus daemon (requests_app uses it for attachments).
 CLAMD_HOST = os.environ.get("CLAMD_HOST", "127.0.0.1")

@@ -1,17 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
 from accounts.views_two_factor import admin_login
 
 from . import views
+from .admin_site import PortalAdminSite
 
-# A17: the back-office requires a session verified by a second factor (OTPAdminSite.has_permission).
-admin.site.__class__ = OTPAdminSite
-admin.site.site_header = "Espace Partenaires — back-office de la caisse"
-admin.site.site_title = "Espace Partenaires"
-admin.site.index_title = "Administration"
+# A17: the back-office requires a session verified by a second factor (OTPAdminSite.has_permission);
+# its index opens on the agent's work queues.
+admin.site.__class__ = PortalAdminSite
 
 urlpatterns = [
     path("", views.home, name="home"),

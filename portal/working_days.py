@@ -19,6 +19,17 @@ def is_working_day(day: date, departement: str | None = None) -> bool:
     return day.weekday() < 5 and day not in _french_holidays(day.year, departement)
 
 
+def subtract_working_days(end: date, count: int, departement: str | None = None) -> date:
+    """The date `count` working days before `end` (end itself not counted)."""
+    day = end
+    remaining = count
+    while remaining > 0:
+        day -= timedelta(days=1)
+        if is_working_day(day, departement):
+            remaining -= 1
+    return day
+
+
 def add_working_days(start: date, count: int, departement: str | None = None) -> date:
     """The date `count` working days after `start` (start itself not counted), in that département."""
     day = start

@@ -1,1 +1,4 @@
-from . import admin_lexicon  # noqa: F401
+from . import (
+    admin_demandes,  # noqa: F401
+    admin_lexicon,  # noqa: F401
+)

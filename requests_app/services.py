@@ -241,3 +241,72 @@ def record_download(piece: PieceJointe, user, request=None) -> None:
     audit.record(
         Action.PIECE_JOINTE_READ, actor=user, target=piece.demande, request=request, details={"piece_jointe": piece.pk}
     )
+
+
+@transaction.atomic
+def answer(
+    demande: Demande,
+    *,
+    agent,
+    body: str,
+    internal: bool = False,
+    new_state: DemandeState | None = None,
+    files=(),
+    appointment_at=None,
+    appointment_place: str = "",
+    request=None,
+) -> Message:
+    """The caisse answers (D7): a message (or an internal note), outgoing documents only to a partner
+    habilité (D6), a state change from the table, the rendez-vous fixed; the partner is told once."""
+    demande = Demande.objects.select_for_update().get(pk=demande.pk)
+    if not Demande.objects.visible_to(agent).filter(pk=demande.pk).exists() or agent.is_partner:
+        raise PermissionDenied("Cette demande n'est pas traitée par votre caisse.")
+    if files and internal:
+        raise ValidationError({"files": "Une note interne ne porte pas de document pour le partenaire."})
+    if files and not demande.partenaire.can_receive_documents:
+        raise ValidationError(
+            {
+                "files": "Cette structure n'est pas habilitée à recevoir des documents (convention, art. 1.2 et 5) : "
+                "le document est envoyé à l'adresse connue de l'assuré."
+            }
+        )
+    if new_state and new_state not in TRANSITIONS[DemandeState(demande.state)]:
+        raise ValidationError(
+            {
+                "new_state": f"Une demande « {demande.get_state_display()} » ne peut pas passer à "
+                f"« {DemandeState(new_state).label} »."
+            }
+        )
+    guard.check_fields(body=body, appointment_place=appointment_place)
+    if appointment_at or appointment_place:
+        if demande.kind != DemandeKind.RENDEZ_VOUS:
+            raise ValidationError({"appointment_at": "Seule une demande de rendez-vous reçoit un rendez-vous."})
+        if not (appointment_at and appointment_place.strip()):
+            raise ValidationError({"appointment_place": "Indiquez la date, l'heure et le lieu du rendez-vous."})
+    token = uuid.uuid4()
+    if files:
+        _, refused = stage_files(agent, token, files, direction=Direction.SORTANTE)
+        if refused:
+            raise ValidationError({"files": [message for error in refused for message in error.messages]})
+    message = Message.objects.create(
+        demande=demande, author=agent, side=Side.CAISSE, body=body.strip(), internal=internal
+    )
+    _claim(agent, token, demande, message)
+    if appointment_at:
+        demande.appointment_at = appointment_at
+        demande.appointment_place = appointment_place.strip()
+        demande.save(update_fields=["appointment_at", "appointment_place"])
+    if new_state:
+        _move(demande, new_state, by=agent)
+    if not internal:
+        notify_partner(demande, "answer")
+    elif new_state:
+        notify_partner(demande, "state")
+    return message
+
+
+@transaction.atomic
+def assign(demandes, agent, *, by) -> int:
+    """Assign requests to an agent of their caisse; returns how many changed."""
+    visible = Demande.objects.visible_to(agent).filter(pk__in=[d.pk for d in demandes])
+    return visible.exclude(assigned_to=agent).update(assigned_to=agent)

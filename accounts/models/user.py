@@ -41,13 +41,12 @@ class UserQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Staff scoping: an agent sees its caisse's colleagues and the accounts of its partners."""
-        if user.is_superuser:
-            return self
-        if getattr(user, "caisse_id", None):
-            from conventions.models import Partenaire
+        from conventions.models import Partenaire, staff_caisse_ids
 
-            return self.filter(Q(partenaire__in=Partenaire.objects.visible_to(user)) | Q(caisse_id=user.caisse_id))
-        return self.none()
+        caisse_ids = staff_caisse_ids(user)
+        if caisse_ids is None:
+            return self
+        return self.filter(Q(partenaire__in=Partenaire.objects.visible_to(user)) | Q(caisse_id__in=caisse_ids))
 
 
 # A4: invited and active accounts hold a place in the quotas; inactivated ones do not.

@@ -17,5 +17,6 @@ from .demande import (  # noqa: F401
     SignalementNature,
     StateChange,
     Urgency,
+    overdue_q,
 )
 from .lexicon import HealthTerm  # noqa: F401

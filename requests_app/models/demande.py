@@ -96,9 +96,9 @@ class DemandeQuerySet(models.QuerySet):
             return self
         if user.is_partner:
             return self.filter(partenaire_id=user.partenaire_id)
-        if getattr(user, "caisse_id", None):
-            return self.filter(caisse_id=user.caisse_id)
-        return self.none()
+        from conventions.models import staff_caisse_ids
+
+        return self.filter(caisse_id__in=staff_caisse_ids(user))
 
 
 class Demande(models.Model):
@@ -267,3 +267,13 @@ class StateChange(models.Model):
 
     def __str__(self):
         return f"{self.get_from_state_display() or '—'} → {self.get_to_state_display()}"
+
+
+def overdue_q(today) -> Q:
+    """Requests still open past their processing delay (working days per kind, settings)."""
+    from portal.working_days import subtract_working_days
+
+    condition = Q(pk__in=[])
+    for kind, days in settings.DEMANDE_PROCESSING_DAYS.items():
+        condition |= Q(kind=kind, created_at__date__lt=subtract_working_days(today, days))
+    return condition & ~Q(state__in=FINAL_STATES)

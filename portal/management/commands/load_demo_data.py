@@ -1,5 +1,6 @@
 """Demo data: two caisses, two partners, one login per profile. Idempotent, development only."""
 
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from conventions.models import (
     Partenaire,
     Referent,
 )
+from requests_app.models import DemandeKind
+from requests_app.services import submit_demande
 
 CAISSES = [
     {
@@ -150,6 +153,33 @@ DEMO_CGU_BODY = """Version de démonstration des conditions générales d'utilis
 4. Toute utilisation frauduleuse, perte ou vol d'identifiants est signalée sans délai à la caisse."""
 
 
+DEMO_DEMANDES = [
+    (
+        "00000000-0000-4000-8000-000000000001",
+        DemandeKind.CONTACT,
+        {"assure_last_name": "Exemple", "assure_first_name": "Camille"},
+        "La personne n'a pas reçu de réponse à son courrier de septembre : où en est son dossier ?",
+    ),
+    (
+        "00000000-0000-4000-8000-000000000002",
+        DemandeKind.ETUDE_DOSSIER,
+        {"assure_last_name": "Fictif", "assure_first_name": "Dominique", "dossier_type": "css"},
+        "Demande de Complémentaire santé solidaire déposée avec les justificatifs de ressources.",
+    ),
+    (
+        "00000000-0000-4000-8000-000000000003",
+        DemandeKind.DOCUMENT,
+        {
+            "assure_last_name": "Modèle",
+            "assure_first_name": "Sacha",
+            "document_type": "attestation_droits",
+            "delivery": "assure",
+        },
+        "Attestation de droits demandée pour une démarche de logement.",
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent). Refusé lorsque DEBUG est désactivé."
 
@@ -163,6 +193,7 @@ class Command(BaseCommand):
             CGU.objects.get_or_create(
                 version="2026.1", defaults={"body": DEMO_CGU_BODY, "published_at": timezone.now()}
             )
+            self._demandes(caisses["597"])
         self.stdout.write(self.style.SUCCESS("Données de démonstration à jour."))
         self.stdout.write(
             f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD} ; code de double "
@@ -221,6 +252,20 @@ class Command(BaseCommand):
                 )
             )
         return partenaire
+
+    def _demandes(self, caisse):
+        """A few requests of the demo technicien, about fictional people (same form token: filed once)."""
+        technicien = User.objects.get(username="demo.technicien")
+        for token, kind, fields, message in DEMO_DEMANDES:
+            insured = {"assure_civilite": "mme", "assure_birth_date": date(1984, 3, 12), "assure_departement": "59"}
+            submit_demande(
+                user=technicien,
+                caisse=caisse,
+                kind=kind,
+                fields={**insured, **fields},
+                message=message,
+                form_token=uuid.UUID(token),
+            )
 
     def _logins(self, caisses, partenaires):
         agents = Group.objects.filter(name=AGENT_GROUP).first() or sync_agent_group()

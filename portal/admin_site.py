@@ -1,0 +1,16 @@
+"""The back-office: django-otp's admin site (A17) whose index opens on the agent's work queues."""
+
+from django_otp.admin import OTPAdminSite
+
+from . import dashboard
+
+
+class PortalAdminSite(OTPAdminSite):
+    site_header = "Espace Partenaires — back-office de la caisse"
+    site_title = "Espace Partenaires"
+    index_title = "Tableau de bord"
+    index_template = "admin/portal_index.html"
+
+    def index(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "queues": dashboard.queues(request.user)}
+        return super().index(request, extra_context)

@@ -1,0 +1,95 @@
+"""The agent's work queues (issue 5 item 3): a fixed number of counting queries, each linked to its list."""
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import (
+    AccountIncident,
+    GestionnaireRequest,
+    GestionnaireRequestKind,
+    HabilitationRequest,
+    HabilitationReview,
+)
+from conventions.models import Partenaire
+from portal.working_days import add_working_days
+from requests_app.models import FINAL_STATES, Demande, DemandeState, overdue_q
+
+
+def _url(name: str, query: str = "") -> str:
+    return reverse(f"admin:{name}") + (f"?{query}" if query else "")
+
+
+def queues(user) -> dict:
+    today = timezone.localdate()
+    demandes = Demande.objects.visible_to(user)
+    by_state = dict(demandes.values_list("state").annotate(n=Count("pk")))
+    open_demandes = demandes.exclude(state__in=FINAL_STATES).aggregate(
+        unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
+        mine=Count("pk", filter=Q(assigned_to=user)),
+        late=Count("pk", filter=overdue_q(today)),
+    )
+    soon = add_working_days(today, 5)
+    habilitations = (
+        HabilitationRequest.objects.visible_to(user)
+        .pending()
+        .aggregate(
+            due_soon=Count("pk", filter=Q(due_on__gte=today, due_on__lte=soon)),
+            overdue=Count("pk", filter=Q(due_on__lt=today)),
+        )
+    )
+    gestionnaire = (
+        GestionnaireRequest.objects.visible_to(user)
+        .pending()
+        .aggregate(
+            modifications=Count("pk", filter=Q(kind=GestionnaireRequestKind.MODIFICATION)),
+            inactivations=Count("pk", filter=Q(kind=GestionnaireRequestKind.INACTIVATION)),
+        )
+    )
+    demandes_url = "requests_app_demande_changelist"
+    return {
+        "demandes_by_state": [
+            (state.label, by_state.get(state.value, 0), _url(demandes_url, f"state__exact={state.value}"))
+            for state in DemandeState
+        ],
+        "cards": [
+            ("Demandes sans agent", open_demandes["unassigned"], _url(demandes_url, "agent=personne")),
+            ("Mes demandes en cours", open_demandes["mine"], _url(demandes_url, "agent=moi")),
+            ("Demandes en retard", open_demandes["late"], _url(demandes_url, "retard=oui")),
+            (
+                "Habilitations à traiter sous 5 jours ouvrés",
+                habilitations["due_soon"],
+                _url("accounts_habilitationrequest_changelist", "status__exact=pending"),
+            ),
+            (
+                "Habilitations en retard",
+                habilitations["overdue"],
+                _url("accounts_habilitationrequest_changelist", "delai=depasse"),
+            ),
+            (
+                "Demandes de modification de gestionnaire",
+                gestionnaire["modifications"],
+                _url("accounts_gestionnairerequest_changelist", "status__exact=pending&kind__exact=modification"),
+            ),
+            (
+                "Demandes d'inactivation de gestionnaire",
+                gestionnaire["inactivations"],
+                _url("accounts_gestionnairerequest_changelist", "status__exact=pending&kind__exact=inactivation"),
+            ),
+            (
+                "Signalements de fraude, perte ou vol à traiter",
+                AccountIncident.objects.visible_to(user).pending().count(),
+                _url("accounts_accountincident_changelist", "processed_at__isempty=1"),
+            ),
+            (
+                "Revues d'habilitation en retard",
+                HabilitationReview.objects.visible_to(user).late(today).count(),
+                _url("accounts_habilitationreview_changelist", "attestation=en_retard"),
+            ),
+            (
+                "Partenaires au-delà de leur quota",
+                Partenaire.objects.visible_to(user).over_quota().count(),
+                _url("conventions_partenaire_changelist", "quota=depasse"),
+            ),
+        ],
+    }

@@ -1,0 +1,281 @@
+"""Request triage for caisse agents (D7): queues, filters, assignment, answers, thread and history."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from portal.admin_actions import ObjectAction, ObjectActionsMixin
+from portal.csv_export import csv_response
+from portal.text import fold
+
+from . import services
+from .guard import FreeTextField
+from .models import TRANSITIONS, Demande, DemandeKind, DemandeState, Message, StateChange, overdue_q
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "délai de traitement"
+    parameter_name = "retard"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "En retard"), ("non", "Dans les délais")]
+
+    def queryset(self, request, queryset):
+        late = overdue_q(timezone.localdate())
+        if self.value() == "oui":
+            return queryset.filter(late)
+        if self.value() == "non":
+            return queryset.exclude(late)
+        return queryset
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "agent en charge"
+    parameter_name = "agent"
+
+    def lookups(self, request, model_admin):
+        return [("moi", "Moi"), ("personne", "Personne")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "moi":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "personne":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "side", "author", "internal", "body", "attachments"]
+    readonly_fields = fields
+    verbose_name_plural = "échanges (les notes internes ne sont jamais montrées au partenaire)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author", "demande").prefetch_related("pieces")
+
+    @admin.display(description="pièces jointes")
+    def attachments(self, message):
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("piece_download", args=[message.demande.reference, piece.pk]), piece.original_name)
+                for piece in message.pieces.all()
+            ),
+        )
+
+
+class StateChangeInline(admin.TabularInline):
+    model = StateChange
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_state", "to_state", "by"]
+    readonly_fields = fields
+    verbose_name_plural = "historique des états"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class AnswerForm(forms.Form):
+    body = FreeTextField(label="Message", widget=forms.Textarea(attrs={"rows": 5, "cols": 80}))
+    internal = forms.BooleanField(label="Note interne (jamais montrée au partenaire)", required=False)
+    new_state = forms.ChoiceField(label="Nouvel état", required=False)
+    files = forms.FileField(
+        label="Document pour le partenaire (partenaires habilités uniquement)",
+        required=False,
+        help_text="PDF, JPEG ou PNG ; analysé par l'antivirus.",
+    )
+    appointment_at = forms.DateTimeField(
+        label="Rendez-vous fixé le", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    appointment_place = FreeTextField(label="Lieu du rendez-vous", required=False, max_length=300)
+
+    def __init__(self, *args, demande, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = TRANSITIONS[DemandeState(demande.state)]
+        self.fields["new_state"].choices = [("", "Inchangé")] + [
+            (s.value, s.label) for s in DemandeState if s in allowed
+        ]
+        if not demande.partenaire.can_receive_documents:
+            del self.fields["files"]
+        if demande.kind != DemandeKind.RENDEZ_VOUS:
+            del self.fields["appointment_at"], self.fields["appointment_place"]
+
+
+def _answer(demande, data, request):
+    services.answer(
+        demande,
+        agent=request.user,
+        body=data["body"],
+        internal=data["internal"],
+        new_state=data["new_state"] or None,
+        files=[data["files"]] if data.get("files") else [],
+        appointment_at=data.get("appointment_at"),
+        appointment_place=data.get("appointment_place") or "",
+        request=request,
+    )
+    return "Note interne enregistrée." if data["internal"] else "Réponse envoyée : le partenaire est prévenu par email."
+
+
+class DemandeAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    list_display = ["reference", "kind", "partenaire", "state", "assigned_to", "created_at", "age", "late"]
+    list_filter = [
+        "state",
+        "kind",
+        AssignedFilter,
+        OverdueFilter,
+        "caisse",
+        ("partenaire", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["partenaire", "assigned_to", "caisse"]
+    date_hierarchy = "created_at"
+    ordering = ["created_at"]  # the oldest first: the work queue
+    show_full_result_count = False
+    list_per_page = 50
+    search_fields = ["reference"]
+    search_help_text = "Référence ou nom de la personne (sans accent ni majuscule requis)."
+    actions = [
+        "assign_to_me",
+        "export_csv",
+        *[f"move_to_{state.value}" for state in DemandeState if state != DemandeState.ENVOYEE],
+    ]
+    inlines = [MessageInline, StateChangeInline]
+    readonly_fields = [
+        "reference",
+        "kind",
+        "partenaire",
+        "caisse",
+        "filed_by",
+        "created_at",
+        "state",
+        "assigned_to",
+        "assure_civilite",
+        "assure_last_name",
+        "assure_first_name",
+        "assure_birth_date",
+        "assure_departement",
+        "dossier_type",
+        "dossier_other",
+        "nature",
+        "urgency",
+        "reason",
+        "modality",
+        "slot_1",
+        "slot_2",
+        "slot_3",
+        "worker_attends",
+        "appointment_at",
+        "appointment_place",
+        "document_type",
+        "document_other",
+        "delivery",
+    ]
+    object_actions = [
+        ObjectAction(
+            slug="repondre",
+            label="Répondre au partenaire",
+            form_class=AnswerForm,
+            form_kwargs=lambda demande: {"demande": demande},
+            available=lambda demande: not demande.is_final,
+            run=_answer,
+            description="Le partenaire reçoit un email avec la référence et un lien, jamais le contenu.",
+        ),
+    ]
+
+    def get_queryset(self, request):
+        late = ExpressionWrapper(overdue_q(timezone.localdate()), output_field=BooleanField())
+        return super().get_queryset(request).visible_to(request.user).annotate(is_late=late)
+
+    def get_fields(self, request, obj=None):
+        # Only the fields of this kind of request, plus the common ones.
+        common = self.readonly_fields[:13]
+        if obj is None:
+            return common
+        extra = [name for name in self.readonly_fields[13:] if getattr(obj, name) not in ("", None)]
+        return common + extra
+
+    def get_search_results(self, request, queryset, search_term):
+        term = fold(search_term)
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(reference__iexact=search_term.strip()) | Q(search_text__contains=term)), False
+
+    @admin.display(description="âge", ordering="created_at")
+    def age(self, demande):
+        days = (timezone.now() - demande.created_at).days
+        return f"{days} j"
+
+    @admin.display(description="en retard", boolean=True, ordering="is_late")
+    def late(self, demande):
+        return demande.is_late
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        demande = self.get_object(request, object_id)
+        if demande is not None:
+            services.record_read(demande, request.user, request)  # P4: every opening of a request
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="M'attribuer les demandes sélectionnées")
+    def assign_to_me(self, request, queryset):
+        count = services.assign(list(queryset), request.user, by=request.user)
+        self.message_user(request, f"{count} demande(s) vous sont attribuées.", messages.SUCCESS)
+
+    @admin.action(description="Exporter les demandes sélectionnées (CSV)")
+    def export_csv(self, request, queryset):
+        header = ["Référence", "Type", "Partenaire", "État", "Déposée le", "Agent en charge"]
+        rows = (
+            [
+                d.reference,
+                d.get_kind_display(),
+                d.partenaire.name,
+                d.get_state_display(),
+                timezone.localtime(d.created_at).strftime("%d/%m/%Y %H:%M"),
+                d.assigned_to.get_full_name() if d.assigned_to else "",
+            ]
+            for d in queryset.select_related("partenaire", "assigned_to").iterator(chunk_size=2000)
+        )
+        return csv_response(f"demandes-{timezone.localdate().isoformat()}.csv", header, rows)
+
+
+def _bulk_move(state):
+    def action(modeladmin, request, queryset):
+        moved, refused = 0, []
+        for demande in queryset:
+            try:
+                services.change_state(demande, state, by=request.user, request=request)
+                moved += 1
+            except ValidationError as exc:
+                refused.append(f"{demande.reference} : {' '.join(exc.messages)}")
+        if moved:
+            modeladmin.message_user(request, f"{moved} demande(s) passée(s) à « {state.label} ».", messages.SUCCESS)
+        for line in refused:
+            modeladmin.message_user(request, line, messages.ERROR)
+
+    action.__name__ = f"move_to_{state.value}"
+    return admin.action(description=f"Passer à « {state.label} »")(action)
+
+
+for _state in DemandeState:
+    if _state != DemandeState.ENVOYEE:
+        setattr(DemandeAdmin, f"move_to_{_state.value}", _bulk_move(_state))
+
+admin.site.register(Demande, DemandeAdmin)
