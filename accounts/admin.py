@@ -5,12 +5,15 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from conventions.models import Caisse
 from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
+from portal.models import JournalEntry
 from requests_app.guard import FreeTextField
 
 from . import habilitations, services, two_factor
@@ -105,6 +108,7 @@ class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
         "date_joined",
         "last_login",
         "password_changed_at",
+        "journal",
     ]
     readonly_fields = fields
     object_actions = [
@@ -152,6 +156,28 @@ class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
             run=_resend_invitation,
         ),
     ]
+
+    @admin.display(description="journal d'audit (50 derniers événements)")
+    def journal(self, user):
+        entries = JournalEntry.objects.filter(
+            Q(actor=user) | Q(target_type=User._meta.label_lower, target_id=str(user.pk))
+        ).select_related("actor")[:50]
+        return (
+            format_html_join(
+                "",
+                "<div>{} — {} — {} {}</div>",
+                (
+                    (
+                        timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M"),
+                        e.get_action_display(),
+                        e.target_label,
+                        f"(par {e.actor.audit_label})" if e.actor_id and e.actor_id != user.pk else "",
+                    )
+                    for e in entries
+                ),
+            )
+            or "—"
+        )
 
     def has_add_permission(self, request):
         return False

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import audit, form_flow
-from portal.csv_export import csv_response
 from portal.models import Action
 
 from . import habilitations, services, two_factor
+from .exports import habilitation_table_csv, structure_accounts
 from .forms import (
     GestionnaireInactivationForm,
     GestionnaireModificationForm,
@@ -44,16 +44,6 @@ def gestionnaire_required(view):
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
-
-
-def structure_accounts(partenaire):
-    """The habilitation table (A16): every account not deleted, with who created it."""
-    return (
-        User.objects.filter(partenaire=partenaire)
-        .exclude(state=AccountState.SUPPRIME)
-        .select_related("created_by", "attached_to")
-        .order_by("profile", "last_name", "first_name")
-    )
 
 
 def _account_of_structure(request, pk, profile=None):
@@ -95,44 +85,7 @@ def accounts_list(request):
 def accounts_export(request):
     """A16: the habilitation table as CSV for a French spreadsheet (UTF-8 BOM, semicolons)."""
     partenaire = request.user.partenaire
-    header = [
-        "Identifiant",
-        "Civilité",
-        "Nom",
-        "Prénom",
-        "Fonction",
-        "Email",
-        "Profil",
-        "État",
-        "Créé par",
-        "Créé le",
-        "Dernière connexion",
-        "Inactivé le",
-        "Motif d'inactivation",
-    ]
-
-    def when(moment, fmt="%d/%m/%Y %H:%M"):
-        return timezone.localtime(moment).strftime(fmt) if moment else ""
-
-    rows = (
-        [
-            account.username,
-            account.get_civilite_display(),
-            account.last_name,
-            account.first_name,
-            account.job_title,
-            account.email,
-            account.get_profile_display(),
-            account.get_state_display(),
-            account.created_by.get_full_name() if account.created_by else "Caisse",
-            when(account.date_joined),
-            when(account.last_login),
-            when(account.inactivated_at, "%d/%m/%Y"),
-            account.get_inactivation_reason_display(),
-        ]
-        for account in structure_accounts(partenaire)
-    )
-    response = csv_response(f"habilitations-{timezone.localdate().isoformat()}.csv", header, rows)
+    response = habilitation_table_csv(partenaire)
     audit.record(Action.ACCOUNTS_EXPORTED, actor=request.user, target=partenaire, request=request)
     return response
 

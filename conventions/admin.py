@@ -173,6 +173,21 @@ class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
         ),
     ]
 
+    actions = ["export_accounts"]
+
+    @admin.action(description="Exporter les comptes de la structure (CSV)")
+    def export_accounts(self, request, queryset):
+        from accounts.exports import habilitation_table_csv
+        from portal import audit
+        from portal.models import Action
+
+        if queryset.count() != 1:
+            self.message_user(request, "Choisissez une seule structure à exporter.", level="error")
+            return None
+        partenaire = queryset.get()
+        audit.record(Action.ACCOUNTS_EXPORTED, actor=request.user, target=partenaire, request=request)
+        return habilitation_table_csv(partenaire)
+
     @admin.display(description="comptes autorisés")
     def quotas(self, obj):
         quotas = quotas_for(obj)

@@ -15,3 +15,16 @@ def site(request):
             footer_brand_html="République<br>française",
         )
     }
+
+
+def maintenance_notices(request):
+    """P1: the current maintenance notices, for the banner under the header.
+
+    Lazy: the one indexed query runs only when a template shows the banner (never for a page without it).
+    """
+    from django.utils.functional import SimpleLazyObject
+
+    from .content import current_notices
+
+    user = getattr(request, "user", None)
+    return {"maintenance_notices": SimpleLazyObject(lambda: current_notices(user))}

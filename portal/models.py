@@ -242,7 +242,7 @@ class DocumentPartenaire(models.Model):
     """Documentation or regulatory information put online by a caisse or nationally (P2, convention art. 3.2).
 
     The file was checked by `requests_app.uploads.check_upload` (type, antivirus, readability) and stored by
-    `store()` under a random name; it is served only by `portal.views_content.documentation_download`.
+    `store()` under a random name; it is served only by `portal.views_content.download`.
     """
 
     caisse = models.ForeignKey(

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from accounts.views_two_factor import admin_login
 
-from . import views
+from . import views, views_content
 from .admin_site import PortalAdminSite
 
 # A17: the back-office requires a session verified by a second factor (OTPAdminSite.has_permission);
@@ -16,6 +16,8 @@ urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("contacts/", views.contacts, name="contacts"),
+    path("documentation/", views_content.documentation, name="documentation"),
+    path("documentation/<int:document_id>/telecharger/", views_content.download, name="document_download"),
     path("", include("accounts.urls")),
     path("", include("requests_app.urls")),
     path("healthz", views.healthz, name="healthz"),

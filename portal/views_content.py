@@ -17,7 +17,7 @@ def documentation(request):
 
 
 @login_required
-def documentation_download(request, document_id):
+def download(request, document_id):
     """Only through here: a document the user may not see, or unpublished, is a 404; each download is journaled."""
     document = get_object_or_404(DocumentPartenaire.objects.available_to(request.user), pk=document_id)
     stream = open_stored(document.file.name)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from portal.admin_actions import ObjectAction, ObjectActionsMixin
+from portal.admin_scoping import CaisseScopedAdmin
 from portal.csv_export import csv_response
 from portal.text import fold
 
@@ -130,7 +131,7 @@ def _answer(demande, data, request):
     return "Note interne enregistrée." if data["internal"] else "Réponse envoyée : le partenaire est prévenu par email."
 
 
-class DemandeAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
     list_display = ["reference", "kind", "partenaire", "state", "assigned_to", "created_at", "age", "late"]
     list_filter = [
         "state",
@@ -197,7 +198,7 @@ class DemandeAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         late = ExpressionWrapper(overdue_q(timezone.localdate()), output_field=BooleanField())
-        return super().get_queryset(request).visible_to(request.user).annotate(is_late=late)
+        return super().get_queryset(request).annotate(is_late=late)
 
     def get_fields(self, request, obj=None):
         # Only the fields of this kind of request, plus the common ones.
