@@ -116,6 +116,19 @@ class AnswerForm(forms.Form):
             del self.fields["appointment_at"], self.fields["appointment_place"]
 
 
+class AssignForm(forms.Form):
+    agent = forms.ModelChoiceField(label="Agent", queryset=None)
+
+    def __init__(self, *args, demande, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = services.agents_of(demande.caisse)
+
+
+def _assign(demande, data, request):
+    services.assign([demande], data["agent"], by=request.user)
+    return f"Demande attribuée à {data['agent'].get_full_name()}."
+
+
 def _answer(demande, data, request):
     services.answer(
         demande,
@@ -193,6 +206,14 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
             available=lambda demande: not demande.is_final,
             run=_answer,
             description="Le partenaire reçoit un email avec la référence et un lien, jamais le contenu.",
+        ),
+        ObjectAction(
+            slug="attribuer",
+            label="Attribuer à un agent",
+            form_class=AssignForm,
+            form_kwargs=lambda demande: {"demande": demande},
+            available=lambda demande: not demande.is_final,
+            run=_assign,
         ),
     ]
 

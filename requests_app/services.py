@@ -5,6 +5,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -303,6 +304,19 @@ def answer(
     elif new_state:
         notify_partner(demande, "state")
     return message
+
+
+def agents_of(caisse):
+    """The active agents working on a caisse: its own, and those it was opened to (object permission)."""
+    from accounts.models import AccountState, Profile, User
+    from conventions.models import WORK_ON_CAISSE, CaisseUserObjectPermission
+
+    granted = CaisseUserObjectPermission.objects.filter(content_object=caisse, permission__codename=WORK_ON_CAISSE)
+    return (
+        User.objects.filter(profile=Profile.AGENT, state=AccountState.ACTIF)
+        .filter(Q(caisse=caisse) | Q(pk__in=granted.values("user")))
+        .order_by("last_name", "first_name")
+    )
 
 
 @transaction.atomic

@@ -221,3 +221,14 @@ def test_bad_answers_never_give_a_500(client, agent, technicien):
     for payload in ({}, {"body": ""}, {"body": "x", "new_state": "inconnu"}, {"body": "1 84 03 59 350 123 59"}):
         assert client.post(answer_url(demande), payload).status_code == 200
     assert Demande.objects.get(pk=demande.pk).state == DemandeState.ENVOYEE
+
+
+def test_d7_assign_to_another_agent_of_the_caisse(client, agent, technicien):
+    demande = file_one(technicien)
+    colleague = UserFactory(agent=True, caisse=agent.caisse)
+    stranger = UserFactory(agent=True)
+    url = reverse("admin:requests_app_demande_action", args=[demande.pk, "attribuer"])
+    assert client.post(url, {"agent": stranger.pk}).status_code == 200  # not an agent of this caisse
+    assert client.post(url, {"agent": colleague.pk}).status_code == 302
+    demande.refresh_from_db()
+    assert demande.assigned_to == colleague
