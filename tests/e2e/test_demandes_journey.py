@@ -39,6 +39,12 @@ def label(start: str):
     return re.compile(rf"^\s*{re.escape(start)}")
 
 
+@pytest.fixture
+def demo_data(demo_data):
+    """The demo data without its sample requests: these journeys count the structure's requests."""
+    Demande.objects.all().delete()
+
+
 @pytest.fixture(scope="module")
 def browser_context_args(browser_context_args):
     """A French browser, as the portal's users have (date pickers, file button)."""
