@@ -21,6 +21,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo_data
+	$(PY) manage.py run_jobs  # without Redis, the scheduled jobs run here once at start
 	@echo "Portail : http://$(HOST):$(PORT)/  (back-office : http://$(HOST):$(PORT)/admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -245,12 +245,14 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
     return demand
 
 
-def run_scheduled_inactivations(*, actor=None) -> int:
+def run_scheduled_inactivations(*, actor=None, dry_run: bool = False) -> int:
     """A11: scheduled gestionnaire inactivations whose date has come (called by the nightly job)."""
     done = 0
     due = GestionnaireRequest.objects.filter(
         status=RequestStatus.SCHEDULED, kind=GestionnaireRequestKind.INACTIVATION, wanted_on__lte=timezone.localdate()
     )
+    if dry_run:
+        return due.count()
     for demand_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             demand = (

@@ -10,5 +10,12 @@ app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Versioned schedules live here, in code (one beat only); jobs come with the life-cycle issue.
-app.conf.beat_schedule = {}
+
+def _beat_schedule():
+    from .jobs import JOBS
+
+    return {job.name: {"task": "portal.tasks.run_job", "schedule": job.schedule, "args": (job.name,)} for job in JOBS}
+
+
+# Versioned schedules, in code (one beat only), in Europe/Paris time (CELERY_TIMEZONE).
+app.conf.beat_schedule = _beat_schedule()

@@ -27,6 +27,7 @@ class Action(models.TextChoices):
     ACCOUNT_ACTIVATED = "account_activated", "Compte activé"
     ACCOUNT_INACTIVATED = "account_inactivated", "Compte inactivé"
     ACCOUNT_REATTACHED = "account_reattached", "Technicien rattaché à un autre gestionnaire"
+    ACCOUNT_PURGED = "account_purged", "Compte supprimé (6 mois après son inactivation)"
     INVITATION_SENT = "invitation_sent", "Lien d'activation envoyé"
     PASSWORD_CHANGED = "password_changed", "Mot de passe changé"
     PASSWORD_RESET_REQUESTED = "password_reset_requested", "Réinitialisation du mot de passe demandée"

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -324,3 +325,17 @@ def assign(demandes, agent, *, by) -> int:
     """Assign requests to an agent of their caisse; returns how many changed."""
     visible = Demande.objects.visible_to(agent).filter(pk__in=[d.pk for d in demandes])
     return visible.exclude(assigned_to=agent).update(assigned_to=agent)
+
+
+def purge_staged_pieces(*, now=None, dry_run: bool = False) -> int:
+    """Files accepted on a form that was never sent (abandoned after a refusal): removed after a day."""
+    now = now or timezone.now()
+    abandoned = PieceJointe.objects.filter(demande__isnull=True, uploaded_at__lt=now - timedelta(days=1))
+    if dry_run:
+        return abandoned.count()
+    removed = 0
+    for piece in abandoned.iterator():
+        piece.file.delete(save=False)
+        piece.delete()
+        removed += 1
+    return removed

@@ -70,6 +70,7 @@ class HabilitationRequest(models.Model):
         verbose_name="compte créé",
     )
     refusal_reason = models.CharField("motif du refus", max_length=300, blank=True)
+    reminded_on = models.DateField("rappel envoyé le", null=True, blank=True, editable=False)
 
     objects = PartnerScopedQuerySet.as_manager()
 
@@ -208,6 +209,7 @@ class HabilitationReview(models.Model):
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="attestée par"
     )
     attested_at = models.DateTimeField("attestée le", null=True, blank=True)
+    reminded_on = models.DateField("rappel envoyé le", null=True, blank=True, editable=False)
 
     objects = HabilitationReviewQuerySet.as_manager()
 

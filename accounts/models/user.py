@@ -119,6 +119,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name="gestionnaire de rattachement",
     )
     password_changed_at = models.DateTimeField("mot de passe changé le", null=True, blank=True)
+    password_reminder_sent_at = models.DateTimeField(
+        "rappel d'expiration envoyé le", null=True, blank=True, editable=False
+    )
     inactivated_at = models.DateTimeField("inactivé le", null=True, blank=True)
     inactivation_reason = models.CharField(
         "motif d'inactivation", max_length=20, choices=InactivationReason.choices, blank=True
