@@ -44,12 +44,12 @@ def months_before(moment: datetime, months: int) -> datetime:
     """The same day and time `months` calendar months earlier (the last day when it does not exist)."""
     month_index = moment.month - 1 - months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
-    for day in range(moment.day, 27, -1):
+    day = moment.day
+    while True:  # 31 August → 28 or 29 February
         try:
             return moment.replace(year=year, month=month, day=day)
         except ValueError:
-            continue
-    return moment.replace(year=year, month=month, day=28)
+            day -= 1
 
 
 def _journal(action: Action, users, details=None) -> None:
