@@ -15,7 +15,13 @@ AGENT_PERMISSIONS = {
         "miseendemeure": ["view", "add"],
     },
     # The health-data lexicon of the free-text guard (D4): terms are switched off, never deleted.
-    "requests_app": {"healthterm": ["view", "add", "change"], "demande": ["view", "change"]},
+    "requests_app": {
+        "healthterm": ["view", "add", "change"],
+        "demande": ["view", "change"],
+        # the thread and the state history, shown on the request's page
+        "message": ["view"],
+        "statechange": ["view"],
+    },
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.
         "user": ["view", "change"],

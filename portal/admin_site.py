@@ -1,5 +1,6 @@
 """The back-office: django-otp's admin site (A17) whose index opens on the agent's work queues."""
 
+from django.shortcuts import redirect
 from django_otp.admin import OTPAdminSite
 
 from . import dashboard
@@ -10,6 +11,10 @@ class PortalAdminSite(OTPAdminSite):
     site_title = "Espace Partenaires"
     index_title = "Tableau de bord"
     index_template = "admin/portal_index.html"
+
+    def password_change(self, request, extra_context=None):
+        # One way to change a password (rules, history, journal, email): the portal's page.
+        return redirect("password_change")
 
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "queues": dashboard.queues(request.user)}

@@ -110,10 +110,16 @@ class AnswerForm(forms.Form):
         self.fields["new_state"].choices = [("", "Inchangé")] + [
             (s.value, s.label) for s in DemandeState if s in allowed
         ]
-        if not demande.partenaire.can_receive_documents:
+        self.partner_habilite = demande.partenaire.can_receive_documents
+        if not self.partner_habilite:
             del self.fields["files"]
         if demande.kind != DemandeKind.RENDEZ_VOUS:
             del self.fields["appointment_at"], self.fields["appointment_place"]
+
+    def clean(self):
+        data = super().clean()
+        _refuse_documents_to_non_habilite(self)
+        return data
 
 
 class AssignForm(forms.Form):
@@ -122,6 +128,12 @@ class AssignForm(forms.Form):
     def __init__(self, *args, demande, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = services.agents_of(demande.caisse)
+
+
+def _refuse_documents_to_non_habilite(form):
+    """D6: a document posted anyway for a partner not habilité is refused, not silently dropped."""
+    if not form.partner_habilite and form.files.get("files"):
+        raise ValidationError("Cette structure n'est pas habilitée à recevoir des documents : rien n'a été envoyé.")
 
 
 def _assign(demande, data, request):

@@ -33,8 +33,11 @@ def test_the_beat_schedule_lists_every_job_in_paris_time():
 
 @pytest.mark.django_db(transaction=True)
 def test_a15_a_real_worker_runs_the_purge_sent_through_redis(redis_app):
-    account = UserFactory(state=AccountState.INACTIVE, inactivated_at=timezone.now() - timedelta(days=200),
-                          inactivation_reason=InactivationReason.LEFT_STRUCTURE)
+    account = UserFactory(
+        state=AccountState.INACTIVE,
+        inactivated_at=timezone.now() - timedelta(days=200),
+        inactivation_reason=InactivationReason.LEFT_STRUCTURE,
+    )
     with start_worker(redis_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
         result = run_job.delay("suppression_comptes")
         assert result.id  # every task carries an id

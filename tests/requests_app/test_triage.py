@@ -232,3 +232,19 @@ def test_d7_assign_to_another_agent_of_the_caisse(client, agent, technicien):
     assert client.post(url, {"agent": colleague.pk}).status_code == 302
     demande.refresh_from_db()
     assert demande.assigned_to == colleague
+
+
+def test_d6_a_document_posted_anyway_for_a_partner_not_habilite_is_refused(client, agent, technicien):
+    demande = file_one(technicien)
+    response = client.post(
+        answer_url(demande),
+        {"body": "Voici l'attestation", "files": upload("attestation.pdf", pdf(), "application/pdf")},
+    )
+    assert response.status_code == 200
+    assert "pas habilitée à recevoir des documents" in response.content.decode()
+    assert not demande.messages.filter(side="caisse").exists()
+
+
+def test_a7_the_admin_password_change_is_the_portals(client, agent):
+    response = client.get(reverse("admin:password_change"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
