@@ -92,3 +92,15 @@ def load_health_lexicon():
 @pytest.fixture
 def health_lexicon(db):
     load_health_lexicon()
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Attachments and documents in a temporary private storage (a live server reads the same settings)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
+    }
+    return media

@@ -50,6 +50,20 @@ def _chromium_required():
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A French browser, as the portal's users and the caisses' agents have (date pickers, file buttons)."""
+    return {**browser_context_args, "locale": "fr-FR"}
+
+
+@pytest.fixture
+def upload_dir(tmp_path):
+    """Where a test writes the files the browser attaches (outside the storage)."""
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright's options (--headed, --slowmo…) plus Debian's Chromium and its flags."""
     _require_chromium()

@@ -12,7 +12,6 @@ import re
 from datetime import timedelta
 from urllib.parse import quote
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -35,31 +34,6 @@ DEMANDES_URL = "/admin/requests_app/demande/"
 def label(start: str):
     """Django admin labels end with " :" (French), DSFR ones with " *": match their start."""
     return re.compile(rf"^\s*{re.escape(start)}")
-
-
-@pytest.fixture(scope="module")
-def browser_context_args(browser_context_args):
-    """A French browser, as the caisse's agents have."""
-    return {**browser_context_args, "locale": "fr-FR"}
-
-
-@pytest.fixture
-def private_media(settings, tmp_path):
-    """Documents in a temporary private storage (the live server reads the same settings)."""
-    media = tmp_path / "media"
-    media.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
-    }
-    return media
-
-
-@pytest.fixture
-def upload_dir(tmp_path):
-    folder = tmp_path / "uploads"
-    folder.mkdir()
-    return folder
 
 
 def partenaire() -> Partenaire:

@@ -45,32 +45,6 @@ def demo_data(demo_data):
     Demande.objects.all().delete()
 
 
-@pytest.fixture(scope="module")
-def browser_context_args(browser_context_args):
-    """A French browser, as the portal's users have (date pickers, file button)."""
-    return {**browser_context_args, "locale": "fr-FR"}
-
-
-@pytest.fixture
-def private_media(settings, tmp_path):
-    """Attachments in a temporary private storage (the live server reads the same settings)."""
-    media = tmp_path / "media"
-    media.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
-    }
-    return media
-
-
-@pytest.fixture
-def upload_dir(tmp_path):
-    """Where the test writes the files the browser attaches (outside the storage)."""
-    folder = tmp_path / "uploads"
-    folder.mkdir()
-    return folder
-
-
 @pytest.fixture
 def filing(demo_data, private_media, clamd_address, login):
     """demo.technicien, signed in through the real forms, on the home page."""

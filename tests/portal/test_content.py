@@ -32,12 +32,8 @@ STORED_NAME = re.compile(r"documentation/\d{4}/\d{2}/[0-9a-f]{32}\.pdf")
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
+def _private_media(private_media):
+    return private_media
 
 
 def stored_files(root) -> list[str]:

@@ -31,12 +31,8 @@ def clean_pdf(name="justificatif.pdf") -> SimpleUploadedFile:
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
+def _private_media(private_media):
+    return private_media
 
 
 @pytest.fixture
