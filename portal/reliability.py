@@ -1,0 +1,38 @@
+"""With the database down, the portal answers a French 503 page, never a traceback (issue 7)."""
+
+import logging
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def unavailable_response() -> HttpResponse:
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "120"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Outermost: also catches the failures of the session and authentication middlewares."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        except UNAVAILABLE:
+            logger.exception("base de données injoignable")
+            return unavailable_response()
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, UNAVAILABLE) or (
+            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+        ):
+            logger.error("base de données injoignable : %s", type(exception).__name__)
+            return unavailable_response()
+        return None
