@@ -1,9 +1,9 @@
 """Account emails: a subject, a short text and a link. Never any data about an insured person."""
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
+
+from portal import outbox
 
 
 def absolute_url(path: str) -> str:
@@ -17,5 +17,5 @@ def send(template: str, recipients: list[str], context: dict) -> str:
     body = render_to_string(f"emails/{template}.txt", context)
     recipients = [address for address in recipients if address]
     if recipients:
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+        outbox.queue(subject, body, recipients)
     return body

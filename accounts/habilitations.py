@@ -15,7 +15,7 @@ from portal.models import Action
 from portal.working_days import add_working_days
 from requests_app import guard
 
-from . import emails, services
+from . import emails, invitations, services
 from .models import (
     OCCUPYING_STATES,
     AccountIncident,
@@ -215,10 +215,13 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
     if demand.kind == GestionnaireRequestKind.MODIFICATION:
         if "email" in demand.changes:
             validate_professional_email(demand.changes["email"], target.partenaire)
+        old_email = target.email
         for name, value in demand.changes.items():
             setattr(target, name, value)
         target.full_clean(exclude=["password"])
         target.save(update_fields=list(demand.changes))
+        if "email" in demand.changes:
+            invitations.notify_email_changed(target, old_email)
         audit.record(
             Action.ACCOUNT_CHANGED,
             actor=actor,

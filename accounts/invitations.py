@@ -169,6 +169,13 @@ def notify_password_changed(user: User) -> None:
     emails.send("password_changed", [user.email], {"user": user, "link": emails.absolute_url(reverse("contacts"))})
 
 
+def notify_email_changed(user: User, old_email: str) -> None:
+    """To the previous address, so that a diverted account does not go unnoticed: the account's
+    identifier and a link, never the new address."""
+    if old_email and old_email.lower() != (user.email or "").lower():
+        emails.send("email_changed", [old_email], {"user": user, "link": emails.absolute_url(reverse("contacts"))})
+
+
 def renew_activation(secret: str, *, request=None) -> None:
     """From an expired or replaced activation link: send a fresh one to the account's own address."""
     token = (

@@ -32,6 +32,12 @@ def _scheduled_inactivations(**kwargs):
     return run_scheduled_inactivations(**kwargs)
 
 
+def _outbox(**kwargs):
+    from .outbox import send_pending
+
+    return send_pending(**kwargs)
+
+
 def _staged_pieces(**kwargs):
     from requests_app.services import purge_staged_pieces
 
@@ -39,6 +45,7 @@ def _staged_pieces(**kwargs):
 
 
 JOBS = (
+    Job("emails_en_attente", "Emails restés en attente d'envoi", _outbox, crontab()),
     Job(
         "fin_conventions",
         "Conventions arrivées à échéance",

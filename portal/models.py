@@ -301,3 +301,24 @@ class DocumentPartenaire(models.Model):
         from requests_app.guard import check_fields
 
         check_fields(title=self.title, description=self.description)
+
+
+class OutboxEmail(models.Model):
+    """An email written in the same transaction as the change it reports, sent by a task afterwards:
+    if the broker (Redis) is down, nothing is lost — the sweeper job sends it once it is back."""
+
+    subject = models.CharField("objet", max_length=250)
+    body = models.TextField("texte")
+    recipients = models.TextField("destinataires", help_text="Une adresse par ligne.")
+    created_at = models.DateTimeField("écrit le", auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    last_error = models.CharField("dernière erreur", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "email en attente d'envoi"
+        verbose_name_plural = "emails en attente d'envoi"
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_unsent")]
+
+    def __str__(self):
+        return f"{self.subject} ({'envoyé' if self.sent_at else 'en attente'})"

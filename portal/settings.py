@@ -5,9 +5,11 @@ Safe defaults for development; production refuses to start without a secret key
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "csp",
+    "axes",
     "portal",
     "accounts",
     "conventions",
@@ -67,15 +71,22 @@ MIDDLEWARE = [
     "portal.reliability.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that renders a page (the lockout page included): every page gets the headers.
+    "portal.security.ContentSecurityPolicyMiddleware",
+    "portal.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Before the account gate: an expired session goes to the login page, with its message.
+    "portal.security.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.AccountGateMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # django-axes: turns a locked-out login into the French lockout page (HTTP 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -114,7 +125,12 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PortalBackend", "guardian.backends.ObjectPermissionBackend"]
+# django-axes' lockout check first (portal.security.LoginAttemptsBackend is axes' AxesStandaloneBackend).
+AUTHENTICATION_BACKENDS = [
+    "portal.security.LoginAttemptsBackend",
+    "accounts.backends.PortalBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous account row (our accounts all have a profile)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -178,6 +194,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis down must not hold a web request: publishing fails fast and the outbox keeps the email.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
 
 # Attachments (D5): size and count limits, minimum image size for readability.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
@@ -225,8 +244,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Absolute lifetime of a session from the login, whatever the activity (portal.security).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A session without any request for this long ends (portal.security.SessionLifetimeMiddleware).
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
@@ -238,6 +260,62 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
 # Client IP for the audit journal: trust X-Forwarded-For only behind our own proxy.
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", False)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): scripts from the portal only, or carrying the page's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Browser features the portal never uses (portal.security.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failures, per identifier and per address, for
+# AXES_COOLOFF_MINUTES; a successful login forgets its account's failures.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The wait counts from the lockout: tries during it neither count nor lengthen it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "portal.security.LoginAttemptsHandler"
+AXES_CLIENT_IP_CALLABLE = "portal.security.lockout_client_ip"
+AXES_USERNAME_CALLABLE = "portal.security.lockout_username"
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Logins and failures are in the audit journal (portal.signals); no second log, no lockout admin.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 
 LOGGING = {
     "version": 1,

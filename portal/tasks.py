@@ -11,6 +11,13 @@ from .jobs import BY_NAME
 logger = logging.getLogger(__name__)
 
 
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=10, max_retries=8, acks_late=True)
+def send_email(email_id: int) -> bool:
+    from .outbox import send_one
+
+    return send_one(email_id)
+
+
 @shared_task(
     bind=True,
     autoretry_for=(OperationalError, InterfaceError, BrokerError),

@@ -2,6 +2,7 @@
 
 import os
 import socket
+from contextlib import contextmanager
 
 import pytest
 
@@ -104,3 +105,22 @@ def private_media(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
     }
     return media
+
+
+@contextmanager
+def celery_configured(**conf):
+    """The project's Celery app with other settings for a test; connection pools dropped both ways."""
+    from portal.celery import app
+
+    def drop_pools():
+        app.close()
+        app.amqp._producer_pool = None  # built on the previous connection pool
+
+    saved = {key: app.conf[key] for key in conf}
+    drop_pools()
+    app.conf.update(conf)
+    try:
+        yield app
+    finally:
+        drop_pools()
+        app.conf.update(saved)

@@ -1,6 +1,7 @@
 """Issue 6: a real Celery worker, in-process, on the real Redis broker, runs a scheduled job (not eager)."""
 
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,18 +12,17 @@ from accounts.models import AccountState, InactivationReason, User
 from portal.celery import app
 from portal.jobs import JOBS
 from portal.tasks import run_job
+from tests.conftest import celery_configured
 from tests.factories import UserFactory
 
 
 @pytest.fixture
 def redis_app(redis_url):
     """The project's Celery app pointed at a Redis database of its own for the test."""
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
-    app.conf.update(broker_url=redis_url.rsplit("/", 1)[0] + "/14", task_always_eager=False, result_backend=None)
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()
-    yield app
-    app.conf.update(saved)
+    broker = redis_url.rsplit("/", 1)[0] + "/14"
+    with celery_configured(broker_url=broker, task_always_eager=False, result_backend=None) as worker_app:
+        # A queue of its own: another test run on the same Redis never takes this test's tasks.
+        yield worker_app, f"test-{uuid.uuid4().hex}"
 
 
 def test_the_beat_schedule_lists_every_job_in_paris_time():
@@ -33,13 +33,14 @@ def test_the_beat_schedule_lists_every_job_in_paris_time():
 
 @pytest.mark.django_db(transaction=True)
 def test_a15_a_real_worker_runs_the_purge_sent_through_redis(redis_app):
+    worker_app, queue = redis_app
     account = UserFactory(
         state=AccountState.INACTIVE,
         inactivated_at=timezone.now() - timedelta(days=200),
         inactivation_reason=InactivationReason.LEFT_STRUCTURE,
     )
-    with start_worker(redis_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-        result = run_job.delay("suppression_comptes")
+    with start_worker(worker_app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=[queue]):
+        result = run_job.apply_async(("suppression_comptes",), queue=queue)
         assert result.id  # every task carries an id
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

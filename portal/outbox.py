@@ -1,0 +1,62 @@
+"""Emails through an outbox: written with the change, sent after commit by a Celery task.
+
+Redis down: the change and its email are saved all the same, the enqueue fails quietly and the
+`emails_en_attente` job sends what is left once the broker is back. No lost email, no lost request.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutboxEmail
+
+logger = logging.getLogger(__name__)
+
+
+def queue(subject: str, body: str, recipients: list[str]) -> OutboxEmail:
+    email = OutboxEmail.objects.create(subject=subject, body=body, recipients="\n".join(recipients))
+    transaction.on_commit(lambda: _enqueue(email.pk))
+    return email
+
+
+def _enqueue(email_id: int) -> None:
+    from .tasks import send_email
+
+    try:
+        send_email.apply_async(args=(email_id,), retry=False)
+    except Exception as exc:  # broker unreachable: the sweeper job will send it
+        logger.warning("email %s gardé en attente (file indisponible : %s)", email_id, type(exc).__name__)
+
+
+def send_one(email_id: int) -> bool:
+    """Send one email once, whatever the number of workers or retries (row lock, sent_at)."""
+    with transaction.atomic():
+        email = (
+            OutboxEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id, sent_at__isnull=True).first()
+        )
+        if email is None:
+            return False
+        try:
+            send_mail(email.subject, email.body, None, email.recipients.split("\n"))
+        except Exception as exc:  # SMTP down: counted, retried by the sweeper
+            email.attempts += 1
+            email.last_error = type(exc).__name__
+            email.save(update_fields=["attempts", "last_error"])
+            logger.warning("email %s non envoyé (%s)", email_id, type(exc).__name__)
+            return False
+        email.sent_at = timezone.now()
+        email.attempts += 1
+        email.save(update_fields=["sent_at", "attempts"])
+        return True
+
+
+def send_pending(*, now=None, dry_run: bool = False, older_than=timedelta(minutes=1)) -> int:
+    """The sweeper: emails still unsent a minute after they were written."""
+    now = now or timezone.now()
+    pending = OutboxEmail.objects.filter(sent_at__isnull=True, created_at__lte=now - older_than, attempts__lt=20)
+    if dry_run:
+        return pending.count()
+    return sum(send_one(email_id) for email_id in pending.values_list("pk", flat=True).iterator())
