@@ -44,6 +44,7 @@ class Action(models.TextChoices):
     REVIEW_REQUESTED = "review_requested", "Revue des habilitations demandée"
     REVIEW_ATTESTED = "review_attested", "Revue des habilitations attestée"
     ACCOUNTS_EXPORTED = "accounts_exported", "Tableau des habilitations exporté"
+    ACCESS_REPORT_EXPORTED = "access_report_exported", "Accès aux données d'un assuré exportés (droit d'accès)"
     PARTENAIRE_CHANGED = "partenaire_changed", "Partenaire modifié"
     PARTENAIRE_SUSPENDED = "partenaire_suspended", "Structure suspendue"
     PARTENAIRE_RESTORED = "partenaire_restored", "Structure rétablie"

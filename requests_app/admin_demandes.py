@@ -2,15 +2,18 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from portal import audit
 from portal.admin_actions import ObjectAction, ObjectActionsMixin
 from portal.admin_scoping import CaisseScopedAdmin
 from portal.csv_export import csv_response
+from portal.models import Action
 from portal.text import fold
 
 from . import services
@@ -136,6 +139,13 @@ def _refuse_documents_to_non_habilite(form):
         raise ValidationError("Cette structure n'est pas habilitée à recevoir des documents : rien n'a été envoyé.")
 
 
+def _who(actor) -> str:
+    if actor is None:
+        return ""
+    where = actor.partenaire or actor.caisse or "administration nationale"
+    return f"{actor.get_full_name() or actor.audit_label} ({actor.get_profile_display()}, {where})"
+
+
 def _assign(demande, data, request):
     services.assign([demande], data["agent"], by=request.user)
     return f"Demande attribuée à {data['agent'].get_full_name()}."
@@ -154,6 +164,12 @@ def _answer(demande, data, request):
         request=request,
     )
     return "Note interne enregistrée." if data["internal"] else "Réponse envoyée : le partenaire est prévenu par email."
+
+
+class AccessReportForm(forms.Form):
+    last_name = forms.CharField(label="Nom de la personne", max_length=150)
+    first_name = forms.CharField(label="Prénom (facultatif)", max_length=150, required=False)
+    birth_date = forms.DateField(label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
@@ -228,6 +244,43 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
             run=_assign,
         ),
     ]
+
+    def get_urls(self):
+        report = path(
+            "acces-assure/",
+            self.admin_site.admin_view(self.access_report_view),
+            name="requests_app_demande_access_report",
+        )
+        return [report, *super().get_urls()]
+
+    def access_report_view(self, request):
+        """CNIL right of access: who read the data of one insured person, when (CSV)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = AccessReportForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            entries = services.accesses_to_insured(request.user, **form.cleaned_data)
+            audit.record(
+                Action.ACCESS_REPORT_EXPORTED, actor=request.user, request=request, details={"lignes": entries.count()}
+            )
+            rows = (
+                [
+                    timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M"),
+                    e.get_action_display(),
+                    e.target_label,
+                    _who(e.actor),
+                    e.ip or "",
+                ]
+                for e in entries.iterator(chunk_size=2000)
+            )
+            return csv_response("acces-donnees-assure.csv", ["Date", "Action", "Demande", "Par", "Adresse IP"], rows)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "title": "Accès aux données d'un assuré (droit d'accès CNIL)",
+        }
+        return TemplateResponse(request, "admin/access_report.html", context)
 
     def get_queryset(self, request):
         late = ExpressionWrapper(overdue_q(timezone.localdate()), output_field=BooleanField())

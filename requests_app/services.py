@@ -339,3 +339,21 @@ def purge_staged_pieces(*, now=None, dry_run: bool = False) -> int:
         piece.delete()
         removed += 1
     return removed
+
+
+def accesses_to_insured(user, *, last_name: str, birth_date, first_name: str = ""):
+    """CNIL right of access: every journaled read of the requests about one insured person that the
+    staff member may see (name folded like the history's search, plus the birth date)."""
+    from portal.models import JournalEntry
+
+    demandes = Demande.objects.visible_to(user).filter(
+        assure_birth_date=birth_date, search_text__contains=fold(last_name)
+    )
+    if first_name.strip():
+        demandes = demandes.filter(search_text__contains=fold(first_name))
+    ids = [str(pk) for pk in demandes.values_list("pk", flat=True)]
+    return (
+        JournalEntry.objects.filter(target_type=Demande._meta.label_lower, target_id__in=ids)
+        .select_related("actor", "actor__partenaire", "actor__caisse")
+        .order_by("at")
+    )
