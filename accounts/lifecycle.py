@@ -36,7 +36,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-BATCH_SIZE = 500
 PURGE_AFTER_MONTHS = 6
 
 
@@ -65,10 +64,11 @@ def _journal(action: Action, users, details=None) -> None:
     )
 
 
-def _in_batches(queryset, change, *, dry_run: bool, batch_size: int = BATCH_SIZE) -> int:
+def _in_batches(queryset, change, *, dry_run: bool) -> int:
     """Apply `change(batch)` to the rows of `queryset`, batch by batch, each batch locked and committed."""
     if dry_run:
         return queryset.count()
+    batch_size = settings.JOBS_BATCH_SIZE
     done = 0
     while True:
         with transaction.atomic():

@@ -194,6 +194,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Scheduled jobs change rows in batches of this size, each batch in its own transaction.
+JOBS_BATCH_SIZE = env_int("JOBS_BATCH_SIZE", 500)
 # Redis down must not hold a web request: publishing fails fast and the outbox keeps the email.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
