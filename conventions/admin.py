@@ -3,12 +3,14 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from accounts.quotas import quotas_for
 from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
 from portal.admin_history import HistoryAdmin
 from portal.admin_scoping import CaisseScopedAdmin
 from requests_app.guard import FreeTextField
+from requests_app.uploads import check_upload
 
 from . import services
 from .models import (
@@ -277,6 +279,9 @@ class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin)
 class ConventionUtilisationForm(ServiceValidatedForm):
     validate = staticmethod(services.validate_convention_utilisation)
 
+    def clean_signed_document(self):
+        return scanned(self.cleaned_data.get("signed_document"))
+
     class Meta:
         model = ConventionUtilisation
         fields = [
@@ -290,8 +295,19 @@ class ConventionUtilisationForm(ServiceValidatedForm):
         ]
 
 
+def scanned(uploaded):
+    """D5 for the caisse's own uploads too: type from content, antivirus, readability, before storage."""
+    if isinstance(uploaded, UploadedFile):
+        check_upload(uploaded)
+        uploaded.seek(0)
+    return uploaded
+
+
 class AvenantForm(forms.ModelForm):
     description = FreeTextField(label="Éléments modifiés", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_document(self):
+        return scanned(self.cleaned_data.get("document"))
 
     class Meta:
         model = Avenant

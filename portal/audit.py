@@ -7,12 +7,14 @@ from .models import Action, JournalEntry
 
 
 def client_ip(request) -> str | None:
+    """The client's address. Behind our proxy (DJANGO_BEHIND_PROXY), the last X-Forwarded-For entry, the
+    one the proxy wrote: the entries before it come from the client and can be forged."""
     if request is None:
         return None
     if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+        if entries:
+            return entries[-1]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -190,3 +190,25 @@ def test_technicien_has_no_back_office(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_d5_signed_convention_upload_is_checked_like_any_attachment(admin_client, private_media):
+    from tests.requests_app.files import html, upload
+
+    existing = ConventionUtilisationFactory()
+    url = reverse("admin:conventions_conventionutilisation_change", args=[existing.pk])
+    data = {
+        "convention_metier": existing.convention_metier.pk,
+        "signed_on": "30/09/2023",
+        "partner_signatory": "X",
+        "caisse_signatory": "Y",
+        "signed_document": upload("convention.pdf", html(), "application/pdf"),
+        **inline_management("avenants"),
+        **inline_management("mises_en_demeure"),
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "convention.pdf" in response.content.decode()
+    existing.refresh_from_db()
+    assert not existing.signed_document
+    assert not [path for path in private_media.rglob("*") if path.is_file()]
