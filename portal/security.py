@@ -4,8 +4,8 @@
 - `PermissionsPolicyMiddleware`: the browser features the portal never uses are switched off.
 - `SessionLifetimeMiddleware`: a session ends after `SESSION_IDLE_TIMEOUT_MINUTES` without a request
   and, whatever the activity, `SESSION_COOKIE_AGE` seconds after the login.
-- django-axes' pieces: the backend, the handler, the client address, the identifier kept and the
-  French lockout page.
+- django-axes' pieces: the backend, the handler, the identifier kept and the French lockout page (the
+  client address is the audit journal's, `portal.audit.client_ip`).
 """
 
 from datetime import timedelta
@@ -162,22 +162,6 @@ class LoginAttemptsHandler(AxesDatabaseHandler):
             return 0
         count, _ = AccessAttempt.objects.filter(username=username).delete()
         return count
-
-
-def lockout_client_ip(request) -> str | None:
-    """The address counted for the lockout per IP.
-
-    Behind our proxy (DJANGO_BEHIND_PROXY), the last X-Forwarded-For entry, the one the proxy wrote: the
-    entries before it come from the client and could be changed at every try.
-    """
-    if request is None:
-        return None
-    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-        if entries:
-            return entries[-1]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def lockout_username(request, credentials) -> str | None:

@@ -260,7 +260,7 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
-# Client IP for the audit journal: trust X-Forwarded-For only behind our own proxy.
+# Client IP for the audit journal and the lockout per address: trust X-Forwarded-For only behind our own proxy.
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", False)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
@@ -311,7 +311,8 @@ AXES_RESET_ON_SUCCESS = True
 # The wait counts from the lockout: tries during it neither count nor lengthen it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "portal.security.LoginAttemptsHandler"
-AXES_CLIENT_IP_CALLABLE = "portal.security.lockout_client_ip"
+# The address counted per IP: the audit journal's (behind our proxy, the X-Forwarded-For entry it wrote).
+AXES_CLIENT_IP_CALLABLE = "portal.audit.client_ip"
 AXES_USERNAME_CALLABLE = "portal.security.lockout_username"
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
