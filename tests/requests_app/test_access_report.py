@@ -20,14 +20,28 @@ def test_cnil_access_report_lists_every_read_of_one_persons_requests(client):
     convention = partner_with_access()
     caisse = convention.convention_metier.caisse
     technicien = UserFactory(partenaire=convention.convention_metier.partenaire, last_name="Fontaine")
-    fields = {"assure_civilite": "m", "assure_first_name": "Noé", "assure_birth_date": date(1990, 5, 1),
-              "assure_departement": "59"}
-    mine = services.submit_demande(user=technicien, caisse=caisse, kind=DemandeKind.CONTACT,
-                                   fields={**fields, "assure_last_name": "Lefèvre"}, message="x",
-                                   form_token=uuid.uuid4())
-    other = services.submit_demande(user=technicien, caisse=caisse, kind=DemandeKind.CONTACT,
-                                    fields={**fields, "assure_last_name": "Martin"}, message="x",
-                                    form_token=uuid.uuid4())
+    fields = {
+        "assure_civilite": "m",
+        "assure_first_name": "Noé",
+        "assure_birth_date": date(1990, 5, 1),
+        "assure_departement": "59",
+    }
+    mine = services.submit_demande(
+        user=technicien,
+        caisse=caisse,
+        kind=DemandeKind.CONTACT,
+        fields={**fields, "assure_last_name": "Lefèvre"},
+        message="x",
+        form_token=uuid.uuid4(),
+    )
+    other = services.submit_demande(
+        user=technicien,
+        caisse=caisse,
+        kind=DemandeKind.CONTACT,
+        fields={**fields, "assure_last_name": "Martin"},
+        message="x",
+        form_token=uuid.uuid4(),
+    )
     services.record_read(mine, technicien)
     services.record_read(other, technicien)
     agent = UserFactory(agent=True, caisse=caisse)
