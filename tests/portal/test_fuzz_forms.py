@@ -642,7 +642,7 @@ def test_fuzz_incident_report(world):
         for user in (world.gestionnaire, world.technicien):
             post_and_check(signed_in(user), reverse("incident_report"), example, world)
 
-    fuzz(data, check, max_examples=20)
+    fuzz(data, check)
 
 
 # --- The technicien's forms: the five requests, the reply, the history -------------------------------------
@@ -737,7 +737,7 @@ def test_fuzz_the_five_request_forms(world, kind):
                 data[name] = future_slot()
         post_and_check(client, url, data, world)
 
-    fuzz(demande_data(kind), check, max_examples=20)
+    fuzz(demande_data(kind), check)
 
 
 def test_fuzz_reply(world):
