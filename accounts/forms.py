@@ -4,7 +4,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from dsfr.forms import DsfrBaseForm
 
-from requests_app.guard import FreeTextField
+from portal.dates import validate_plausible_date
+from requests_app.guard import FreeTextField, no_nir_validator
 
 from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
 
@@ -60,9 +61,9 @@ class IdentityForm(DsfrBaseForm):
     """Who the account is for (art. 2.2.1): civilité, nom, prénom, fonction, téléphone, email."""
 
     civilite = forms.ChoiceField(label="Civilité", choices=Civilite.choices, widget=forms.RadioSelect)
-    last_name = forms.CharField(label="Nom", max_length=150)
-    first_name = forms.CharField(label="Prénom", max_length=150)
-    job_title = forms.CharField(label="Fonction", max_length=150)
+    last_name = forms.CharField(label="Nom", max_length=150, validators=[no_nir_validator])
+    first_name = forms.CharField(label="Prénom", max_length=150, validators=[no_nir_validator])
+    job_title = forms.CharField(label="Fonction", max_length=150, validators=[no_nir_validator])
     phone = forms.CharField(
         label="Téléphone professionnel",
         max_length=20,
@@ -82,8 +83,10 @@ class InactivateTechnicienForm(DsfrBaseForm):
 
 
 class GestionnaireModificationForm(DsfrBaseForm):
-    last_name = forms.CharField(label="Nouveau nom", max_length=150, required=False)
-    job_title = forms.CharField(label="Nouvelle fonction", max_length=150, required=False)
+    last_name = forms.CharField(label="Nouveau nom", max_length=150, required=False, validators=[no_nir_validator])
+    job_title = forms.CharField(
+        label="Nouvelle fonction", max_length=150, required=False, validators=[no_nir_validator]
+    )
     phone = forms.CharField(label="Nouveau téléphone", max_length=20, required=False)
     email = forms.EmailField(label="Nouvelle adresse email professionnelle", required=False)
 
@@ -93,6 +96,7 @@ class GestionnaireInactivationForm(DsfrBaseForm):
         label="Date d'inactivation souhaitée",
         help_text="Au moins 15 jours après aujourd'hui (article 2.2.3 de la convention).",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_plausible_date],
     )
 
 

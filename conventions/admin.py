@@ -8,7 +8,9 @@ from django.core.files.uploadedfile import UploadedFile
 from accounts.quotas import quotas_for
 from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
 from portal.admin_history import HistoryAdmin
+from portal.admin_inlines import ConstraintCheckedFormSet
 from portal.admin_scoping import CaisseScopedAdmin
+from portal.dates import validate_plausible_date
 from requests_app.guard import FreeTextField
 from requests_app.uploads import check_upload
 
@@ -65,6 +67,7 @@ def _terminate_for_breach(convention, data, request):
 
 class ReferentInline(admin.TabularInline):
     model = Referent
+    formset = ConstraintCheckedFormSet
     extra = 0
     fields = ["position", "full_name", "role", "phone", "mobile_phone", "email"]
 
@@ -82,8 +85,15 @@ class CaisseAdmin(CaisseScopedAdmin, HistoryAdmin):
         return False
 
 
+class DomaineEmailFormSet(ConstraintCheckedFormSet):
+    def clean(self):
+        super().clean()  # the model's clean_fields has normalised each domain by now
+        self.refuse_duplicates(lambda row: row.domain, "Ce domaine figure deux fois dans la liste.")
+
+
 class DomaineEmailInline(admin.TabularInline):
     model = DomaineEmail
+    formset = DomaineEmailFormSet
     extra = 1
     fields = ["domain"]
 
@@ -231,7 +241,11 @@ class ConventionMetierForm(ServiceValidatedForm):
 
 
 class TerminateMetierForm(forms.Form):
-    terminated_on = forms.DateField(label="Date de résiliation", widget=forms.DateInput(attrs={"type": "date"}))
+    terminated_on = forms.DateField(
+        label="Date de résiliation",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_plausible_date],
+    )
     reason = FreeTextField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -316,6 +330,7 @@ class AvenantForm(forms.ModelForm):
 
 class AvenantInline(admin.TabularInline):
     model = Avenant
+    formset = ConstraintCheckedFormSet
     form = AvenantForm
     extra = 0
     can_delete = False
@@ -334,6 +349,8 @@ class MiseEnDemeureInline(admin.TabularInline):
 
     @admin.display(description="résiliation possible à partir du")
     def termination_from(self, obj):
+        if obj.pk is None:  # a form the page never offers (posted anyway): nothing to compute
+            return "—"
         return obj.termination_possible_from.strftime("%d/%m/%Y")
 
 
@@ -354,7 +371,11 @@ class MiseEnDemeureForm(forms.ModelForm):
 
 class TerminateForBreachForm(forms.Form):
     notice = forms.ModelChoiceField(label="Mise en demeure", queryset=MiseEnDemeure.objects.none())
-    terminated_on = forms.DateField(label="Date de résiliation", widget=forms.DateInput(attrs={"type": "date"}))
+    terminated_on = forms.DateField(
+        label="Date de résiliation",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_plausible_date],
+    )
 
     def __init__(self, *args, convention, **kwargs):
         super().__init__(*args, **kwargs)

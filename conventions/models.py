@@ -12,6 +12,8 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from portal.dates import validate_plausible_date
+
 from .validators import validate_email_domain, validate_siret
 
 
@@ -294,8 +296,14 @@ class ConventionMetier(models.Model):
     caisse = models.ForeignKey(Caisse, on_delete=models.PROTECT, related_name="conventions_metier")
     partenaire = models.ForeignKey(Partenaire, on_delete=models.PROTECT, related_name="conventions_metier")
     reference = models.CharField("référence", max_length=60, blank=True)
-    start_date = models.DateField("date de début")
-    end_date = models.DateField("date de fin", null=True, blank=True, help_text="Vide : durée indéterminée.")
+    start_date = models.DateField("date de début", validators=[validate_plausible_date])
+    end_date = models.DateField(
+        "date de fin",
+        null=True,
+        blank=True,
+        help_text="Vide : durée indéterminée.",
+        validators=[validate_plausible_date],
+    )
     status = models.CharField(
         "état", max_length=12, choices=ConventionStatus.choices, default=ConventionStatus.EN_VIGUEUR
     )
@@ -360,7 +368,9 @@ class ConventionUtilisation(models.Model):
         related_name="convention_utilisation",
         error_messages={"unique": "Cette convention métier a déjà une convention d'utilisation."},
     )
-    signed_on = models.DateField("date de signature", help_text="La convention prend effet à cette date.")
+    signed_on = models.DateField(
+        "date de signature", help_text="La convention prend effet à cette date.", validators=[validate_plausible_date]
+    )
     partner_signatory = models.CharField("signataire pour le partenaire", max_length=200)
     caisse_signatory = models.CharField("signataire pour la caisse", max_length=200)
     deliberation_reference = models.CharField("référence de la délibération", max_length=120, blank=True)
@@ -427,7 +437,7 @@ class Avenant(models.Model):
     """An amendment of a convention d'utilisation: its date and what it changes (art. 8.3)."""
 
     convention = models.ForeignKey(ConventionUtilisation, on_delete=models.PROTECT, related_name="avenants")
-    signed_on = models.DateField("date de l'avenant")
+    signed_on = models.DateField("date de l'avenant", validators=[validate_plausible_date])
     description = models.TextField("éléments modifiés")
     document = models.FileField("avenant signé (PDF)", upload_to=avenant_upload_to, blank=True)
     created_at = models.DateTimeField("enregistré le", auto_now_add=True)
@@ -451,8 +461,12 @@ class MiseEnDemeure(models.Model):
 
     convention = models.ForeignKey(ConventionUtilisation, on_delete=models.PROTECT, related_name="mises_en_demeure")
     issued_by = models.CharField("émise par", max_length=12, choices=Issuer.choices)
-    sent_on = models.DateField("envoyée le")
-    received_on = models.DateField("reçue le", help_text="Date de l'avis de réception de la lettre recommandée.")
+    sent_on = models.DateField("envoyée le", validators=[validate_plausible_date])
+    received_on = models.DateField(
+        "reçue le",
+        help_text="Date de l'avis de réception de la lettre recommandée.",
+        validators=[validate_plausible_date],
+    )
     grounds = models.TextField("manquements constatés")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from .dates import is_plausible, validate_plausible_date
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove a journal entry."""
@@ -165,12 +167,13 @@ class MaintenanceNotice(models.Model):
     )
     title = models.CharField("titre", max_length=150)
     message = models.TextField("message", max_length=1000, help_text="Texte simple, affiché dans le bandeau.")
-    starts_at = models.DateTimeField("début de la maintenance")
-    ends_at = models.DateTimeField("fin de la maintenance")
+    starts_at = models.DateTimeField("début de la maintenance", validators=[validate_plausible_date])
+    ends_at = models.DateTimeField("fin de la maintenance", validators=[validate_plausible_date])
     announce_from = models.DateTimeField(
         "annoncée à partir du",
         blank=True,
         help_text=f"Laissez vide pour l'annoncer {ANNOUNCE_DAYS_BEFORE} jours avant le début de la maintenance.",
+        validators=[validate_plausible_date],
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -219,7 +222,7 @@ class MaintenanceNotice(models.Model):
         check_fields(title=self.title, message=self.message)  # D4 holds on the caisse's side too
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": NOTICE_WINDOW_MESSAGE})
-        if self.announce_from is None and self.starts_at:
+        if self.announce_from is None and is_plausible(self.starts_at):  # else its validator has refused it
             self.announce_from = self.default_announce_from()
         if self.announce_from and self.starts_at and self.announce_from > self.starts_at:
             raise ValidationError({"announce_from": NOTICE_ANNOUNCE_MESSAGE})

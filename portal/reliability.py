@@ -4,6 +4,7 @@ import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -36,3 +37,16 @@ class DatabaseUnavailableMiddleware:
             logger.error("base de données injoignable : %s", type(exception).__name__)
             return unavailable_response()
         return None
+
+
+class NulCharacterMiddleware:
+    """A NUL in the address (?kind=%00) is refused with a French 400 page: PostgreSQL refuses NUL in a query,
+    and the admin's list filters pass it on (a DataError, a 500). Forms already refuse it field by field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in "".join([key, *values]) for key, values in request.GET.lists()):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

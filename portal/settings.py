@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.reliability.NulCharacterMiddleware",
     # Before the account gate: an expired session goes to the login page, with its message.
     "portal.security.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -324,7 +325,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"template_lookup": {"()": "portal.log_filters.TemplateLookupWithoutContext"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # On the logger, not a handler: it holds at any level and for any handler an operator adds.
+        "django.template": {"filters": ["template_lookup"]},
+    },
 }

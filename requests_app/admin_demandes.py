@@ -13,6 +13,7 @@ from portal import audit
 from portal.admin_actions import ObjectAction, ObjectActionsMixin
 from portal.admin_scoping import CaisseScopedAdmin
 from portal.csv_export import csv_response
+from portal.dates import validate_plausible_date
 from portal.models import Action
 from portal.text import fold
 
@@ -103,7 +104,10 @@ class AnswerForm(forms.Form):
         help_text="PDF, JPEG ou PNG ; analysé par l'antivirus.",
     )
     appointment_at = forms.DateTimeField(
-        label="Rendez-vous fixé le", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="Rendez-vous fixé le",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        validators=[validate_plausible_date],
     )
     appointment_place = FreeTextField(label="Lieu du rendez-vous", required=False, max_length=300)
 
@@ -169,7 +173,9 @@ def _answer(demande, data, request):
 class AccessReportForm(forms.Form):
     last_name = forms.CharField(label="Nom de la personne", max_length=150)
     first_name = forms.CharField(label="Prénom (facultatif)", max_length=150, required=False)
-    birth_date = forms.DateField(label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plausible_date]
+    )
 
 
 class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):

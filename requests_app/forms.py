@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from dsfr.forms import DsfrBaseForm
 
-from .guard import FreeTextField
+from portal.dates import validate_plausible_date
+
+from .guard import FreeTextField, no_nir_validator
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
 from .models import Delivery, DemandeKind, DocumentType, DossierType, Modality, SignalementNature, Urgency
 
@@ -68,8 +70,10 @@ class DemandeForm(TokenMixin, DsfrBaseForm):
     assure_civilite = forms.ChoiceField(
         label="Civilité", choices=[("mme", "Madame"), ("m", "Monsieur")], widget=forms.RadioSelect
     )
-    assure_last_name = forms.CharField(label="Nom de naissance ou d'usage", max_length=150)
-    assure_first_name = forms.CharField(label="Prénom", max_length=150)
+    assure_last_name = forms.CharField(
+        label="Nom de naissance ou d'usage", max_length=150, validators=[no_nir_validator]
+    )
+    assure_first_name = forms.CharField(label="Prénom", max_length=150, validators=[no_nir_validator])
     assure_birth_date = forms.DateField(
         label="Date de naissance",
         validators=[validate_birth_date],
@@ -130,12 +134,22 @@ class RendezVousForm(DemandeForm):
     kind_fields = ("reason", "modality", "slot_1", "slot_2", "slot_3", "worker_attends")
     reason = FreeTextField(label="Motif du rendez-vous", max_length=300)
     modality = forms.ChoiceField(label="Modalité", choices=Modality.choices, widget=forms.RadioSelect)
-    slot_1 = forms.DateTimeField(label="Créneau souhaité", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    slot_1 = forms.DateTimeField(
+        label="Créneau souhaité",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        validators=[validate_plausible_date],
+    )
     slot_2 = forms.DateTimeField(
-        label="Autre créneau possible", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="Autre créneau possible",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        validators=[validate_plausible_date],
     )
     slot_3 = forms.DateTimeField(
-        label="Troisième créneau possible", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="Troisième créneau possible",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        validators=[validate_plausible_date],
     )
     worker_attends = forms.TypedChoiceField(
         label="Serez-vous présent(e) au rendez-vous ?",

@@ -207,23 +207,25 @@ def find_health_terms(text: str) -> list[str]:
 # --- The rule ---------------------------------------------------------------------------------------------
 
 
+def _nir_error(text: str) -> ValidationError | None:
+    nirs = find_nirs(text)
+    if not nirs:
+        return None
+    what = "un numéro de sécurité sociale (NIR)" if len(nirs) == 1 else "des numéros de sécurité sociale (NIR)"
+    found = ", ".join(f"« {mask_nir(nir)} »" + (" (sans sa clé)" if len(nir) == 13 else "") for nir in nirs)
+    return ValidationError(
+        "Ce texte contient %(what)s : %(found)s. %(rule)s",
+        code="nir",
+        params={"what": what, "found": found, "rule": NIR_RULE},
+    )
+
+
 def check_free_text(text: str) -> None:
     """Raise ValidationError (code "nir", "health_data", or both in a list) if the text breaks rule D4."""
     if not text or not str(text).strip():
         return
     text = str(text)
-    errors = []
-    nirs = find_nirs(text)
-    if nirs:
-        what = "un numéro de sécurité sociale (NIR)" if len(nirs) == 1 else "des numéros de sécurité sociale (NIR)"
-        found = ", ".join(f"« {mask_nir(nir)} »" + (" (sans sa clé)" if len(nir) == 13 else "") for nir in nirs)
-        errors.append(
-            ValidationError(
-                "Ce texte contient %(what)s : %(found)s. %(rule)s",
-                code="nir",
-                params={"what": what, "found": found, "rule": NIR_RULE},
-            )
-        )
+    errors = [error] if (error := _nir_error(text)) else []
     terms = find_health_terms(text)
     if terms:
         what = "un terme qui relève" if len(terms) == 1 else "des termes qui relèvent"
@@ -243,6 +245,13 @@ def check_free_text(text: str) -> None:
 def free_text_validator(value) -> None:
     """Validator for `validators=[...]` of form and model fields: rule D4 on a free-text value."""
     check_free_text(value)
+
+
+def no_nir_validator(value) -> None:
+    """Rule D4's NIR half, for the short typed fields that are not free text (names, job titles): a surname
+    may well be a word of the health lexicon, never a NIR (D3: the insured is never identified by it)."""
+    if value and (error := _nir_error(str(value))):
+        raise error
 
 
 class FreeTextField(forms.CharField):

@@ -1,5 +1,7 @@
 """The partner's pages for requests: file one of the five (D1–D6), the history (D8), a request's thread."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -54,7 +56,8 @@ def _handle_files(request, form, token):
     """Stage the uploaded files (checked one by one); refusals go next to the files field."""
     removed = form.data.getlist("remove_pieces")
     if removed:
-        services.unstage(request.user, token, [int(pk) for pk in removed if pk.isdigit()])
+        # Only plain ASCII numbers a key can hold: "²" is a digit to isdigit() but not to int().
+        services.unstage(request.user, token, [int(pk) for pk in removed if re.fullmatch(r"[0-9]{1,18}", pk)])
     _, refused = services.stage_files(request.user, token, request.FILES.getlist("files"))
     for error in refused:
         form.add_error("files", error)

@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from portal.dates import validate_plausible_date
+from requests_app.guard import no_nir_validator
+
 from .user import Civilite
 
 USER = settings.AUTH_USER_MODEL
@@ -33,12 +36,12 @@ class HabilitationRequest(models.Model):
 
     partenaire = models.ForeignKey("conventions.Partenaire", on_delete=models.PROTECT, related_name="+")
     civilite = models.CharField("civilité", max_length=3, choices=Civilite.choices)
-    last_name = models.CharField("nom", max_length=150)
-    first_name = models.CharField("prénom", max_length=150)
-    job_title = models.CharField("fonction", max_length=150)
+    last_name = models.CharField("nom", max_length=150, validators=[no_nir_validator])
+    first_name = models.CharField("prénom", max_length=150, validators=[no_nir_validator])
+    job_title = models.CharField("fonction", max_length=150, validators=[no_nir_validator])
     phone = models.CharField("téléphone", max_length=20)
     email = models.EmailField("email professionnel")
-    received_on = models.DateField("reçue le")
+    received_on = models.DateField("reçue le", validators=[validate_plausible_date])
     due_on = models.DateField("à traiter avant le", editable=False)
     requested_by = models.ForeignKey(
         USER,
@@ -106,12 +109,14 @@ class GestionnaireRequest(models.Model):
     requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name="demandée par")
     requested_at = models.DateTimeField("demandée le", auto_now_add=True)
     # Modification (A10): the new values, blank when unchanged.
-    new_last_name = models.CharField("nouveau nom", max_length=150, blank=True)
-    new_job_title = models.CharField("nouvelle fonction", max_length=150, blank=True)
+    new_last_name = models.CharField("nouveau nom", max_length=150, blank=True, validators=[no_nir_validator])
+    new_job_title = models.CharField("nouvelle fonction", max_length=150, blank=True, validators=[no_nir_validator])
     new_phone = models.CharField("nouveau téléphone", max_length=20, blank=True)
     new_email = models.EmailField("nouvel email", blank=True)
     # Inactivation (A11): the wanted date, at least 15 days after the request.
-    wanted_on = models.DateField("date d'inactivation souhaitée", null=True, blank=True)
+    wanted_on = models.DateField(
+        "date d'inactivation souhaitée", null=True, blank=True, validators=[validate_plausible_date]
+    )
     status = models.CharField("état", max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     processed_at = models.DateTimeField("traitée le", null=True, blank=True)
     processed_by = models.ForeignKey(
@@ -204,7 +209,7 @@ class HabilitationReview(models.Model):
     partenaire = models.ForeignKey("conventions.Partenaire", on_delete=models.PROTECT, related_name="reviews")
     requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name="demandée par")
     requested_at = models.DateTimeField("demandée le", auto_now_add=True)
-    due_on = models.DateField("à attester avant le")
+    due_on = models.DateField("à attester avant le", validators=[validate_plausible_date])
     attested_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="attestée par"
     )

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from portal.dates import validate_plausible_date
+
 from .user import User
 
 
@@ -59,7 +61,7 @@ class CGU(models.Model):
     version = models.CharField("version", max_length=20, unique=True)
     title = models.CharField("titre", max_length=200, default="Conditions générales d'utilisation")
     body = models.TextField("texte")
-    published_at = models.DateTimeField("en vigueur à partir du")
+    published_at = models.DateTimeField("en vigueur à partir du", validators=[validate_plausible_date])
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

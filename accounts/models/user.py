@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from requests_app.guard import no_nir_validator
+
 
 class Civilite(models.TextChoices):
     MADAME = "mme", "Madame"
@@ -91,9 +93,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         error_messages={"unique": "Cet identifiant est déjà utilisé."},
     )
     civilite = models.CharField("civilité", max_length=3, choices=Civilite.choices, blank=True)
-    last_name = models.CharField("nom", max_length=150, blank=True)
-    first_name = models.CharField("prénom", max_length=150, blank=True)
-    job_title = models.CharField("fonction", max_length=150, blank=True)
+    last_name = models.CharField("nom", max_length=150, blank=True, validators=[no_nir_validator])
+    first_name = models.CharField("prénom", max_length=150, blank=True, validators=[no_nir_validator])
+    job_title = models.CharField("fonction", max_length=150, blank=True, validators=[no_nir_validator])
     phone = models.CharField("téléphone", max_length=20, blank=True)
     email = models.EmailField("email", blank=True)
     profile = models.CharField("profil", max_length=16, choices=Profile.choices)

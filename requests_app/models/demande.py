@@ -7,7 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ..guard import free_text_validator
+from portal.dates import validate_plausible_date
+
+from ..guard import free_text_validator, no_nir_validator
 from ..insured import DEPARTEMENT_CHOICES, validate_birth_date, validate_departement
 
 USER = settings.AUTH_USER_MODEL
@@ -118,8 +120,8 @@ class Demande(models.Model):
 
     # The insured (D3): never the NIR.
     assure_civilite = models.CharField("civilité", max_length=3, choices=[("mme", "Madame"), ("m", "Monsieur")])
-    assure_last_name = models.CharField("nom", max_length=150)
-    assure_first_name = models.CharField("prénom", max_length=150)
+    assure_last_name = models.CharField("nom", max_length=150, validators=[no_nir_validator])
+    assure_first_name = models.CharField("prénom", max_length=150, validators=[no_nir_validator])
     assure_birth_date = models.DateField("date de naissance", validators=[validate_birth_date])
     assure_departement = models.CharField(
         "département de résidence", max_length=3, choices=DEPARTEMENT_CHOICES, validators=[validate_departement]
@@ -136,11 +138,13 @@ class Demande(models.Model):
     # Rendez-vous
     reason = models.CharField("motif du rendez-vous", max_length=300, blank=True, validators=[free_text_validator])
     modality = models.CharField("modalité", max_length=10, choices=Modality.choices, blank=True)
-    slot_1 = models.DateTimeField("créneau souhaité 1", null=True, blank=True)
-    slot_2 = models.DateTimeField("créneau souhaité 2", null=True, blank=True)
-    slot_3 = models.DateTimeField("créneau souhaité 3", null=True, blank=True)
+    slot_1 = models.DateTimeField("créneau souhaité 1", null=True, blank=True, validators=[validate_plausible_date])
+    slot_2 = models.DateTimeField("créneau souhaité 2", null=True, blank=True, validators=[validate_plausible_date])
+    slot_3 = models.DateTimeField("créneau souhaité 3", null=True, blank=True, validators=[validate_plausible_date])
     worker_attends = models.BooleanField("le travailleur social sera présent", null=True, blank=True)
-    appointment_at = models.DateTimeField("rendez-vous fixé le", null=True, blank=True)
+    appointment_at = models.DateTimeField(
+        "rendez-vous fixé le", null=True, blank=True, validators=[validate_plausible_date]
+    )
     appointment_place = models.CharField(
         "lieu du rendez-vous", max_length=300, blank=True, validators=[free_text_validator]
     )

@@ -304,18 +304,9 @@ def test_p4_no_nir_password_or_insured_name_in_any_log_record_or_the_journal(
         assert not leaks(text), (entry.action, text)  # accounts too: the journal names them by number
 
 
-ACCOUNT_NAME_BUG = (
-    "BUG (personal data in logs, DEBUG only): with the 'django.template' logger at DEBUG, Django logs every "
-    "failed variable lookup ('Exception while resolving variable' — e.g. {{ next }} in accounts/activate.html) "
-    "with the traceback of VariableDoesNotExist, whose text is the whole template context: "
-    "\"'account': <User: Prénom Témoincompte (login)>\" — the account holder's name (and whatever else the "
-    "context holds) in the log. Off with the shipped LOGGING (Django's 'django' logger stays at INFO), on as soon "
-    "as an operator turns it to DEBUG"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ACCOUNT_NAME_BUG)
 def test_p4_no_account_holder_name_in_any_log_record(world, every_log, django_capture_on_commit_callbacks):
+    """Every logger at DEBUG: Django's 'django.template' logger wrote, for each failed variable lookup, a
+    traceback whose text is the whole template context (« 'account': <User: Prénom Nom (login)> »)."""
     fill_every_form(world, django_capture_on_commit_callbacks)
     found = log_leaks(every_log.records)
     assert not found, "\n".join(found)
