@@ -56,7 +56,7 @@ def _detect_incident(user, data, request):
 
 def _reset_two_factor(user, data, request):
     two_factor.reset_two_factor(user, actor=request.user, request=request)
-    return f"{user.get_full_name()} configurera à nouveau sa double authentification à sa prochaine connexion."
+    return two_factor.reset_done_message(user)
 
 
 class CaisseChoiceForm(forms.Form):
@@ -127,8 +127,8 @@ class UserAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
             label="Réinitialiser la double authentification",
             form_class=ConfirmForm,
             available=lambda user: user.state == AccountState.ACTIF,
-            description="À faire quand la personne a perdu son téléphone : elle configurera une nouvelle "
-            "application à sa prochaine connexion.",
+            description="À faire quand la personne a perdu son téléphone, à sa demande vérifiée : elle reçoit "
+            "par email le lien qui, seul, lui permet d'enregistrer un nouvel appareil.",
             run=_reset_two_factor,
         ),
         ObjectAction(

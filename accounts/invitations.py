@@ -42,6 +42,7 @@ def _hash(secret: str) -> str:
 LINKS = {
     TokenPurpose.ACTIVATION: ("invitation", "activate", "ACCOUNT_TOKEN_TTL_HOURS"),
     TokenPurpose.RESET: ("password_reset", "password_reset_confirm", "PASSWORD_RESET_TOKEN_TTL_HOURS"),
+    TokenPurpose.TWO_FACTOR: ("two_factor_reset", "two_factor_link", "TWO_FACTOR_LINK_TTL_HOURS"),
 }
 
 
@@ -82,6 +83,18 @@ def send_invitation(user: User, *, actor=None, request=None) -> str:
     secret = _email_link(user, TokenPurpose.ACTIVATION)
     audit.record(Action.INVITATION_SENT, actor=actor, target=user, request=request)
     return secret
+
+
+def send_two_factor_link(user: User) -> str:
+    """After a reset of the second factor: the link without which no new device can be enrolled (A17)."""
+    return _email_link(user, TokenPurpose.TWO_FACTOR)
+
+
+def pending_two_factor_links(user: User):
+    """The reset's links not used yet (expired ones included: the new device still needs a link)."""
+    return AccountToken.objects.filter(
+        user=user, purpose=TokenPurpose.TWO_FACTOR, used_at__isnull=True, revoked_at__isnull=True
+    )
 
 
 def find_token(secret: str, purpose: TokenPurpose) -> AccountToken:

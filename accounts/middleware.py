@@ -24,6 +24,7 @@ STEP_OF_PAGE = {
     "two_factor_setup": 0,
     "two_factor_verify": 0,
     "two_factor_backup_codes": 0,
+    "two_factor_link": 0,
     "password_expired": 1,
     "cgu": 2,
 }

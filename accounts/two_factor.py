@@ -22,7 +22,8 @@ from qrcode.image.svg import SvgPathFillImage
 from portal import audit
 from portal.models import Action
 
-from .models import Profile, User
+from . import invitations
+from .models import AccountToken, Profile, TokenPurpose, User
 
 DEVICE_NAME = "Application d'authentification"
 BACKUP_DEVICE_NAME = "Codes de secours"
@@ -121,6 +122,9 @@ def confirm_enrolment(request, device: TOTPDevice, token) -> list[str]:
             locked.name = DEVICE_NAME
             locked.save(update_fields=["confirmed", "name"])
             codes = _replace_backup_codes(user)
+            AccountToken.objects.filter(user=user, purpose=TokenPurpose.TWO_FACTOR, used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
             audit.record(
                 Action.TWO_FACTOR_ENABLED,
                 actor=user,
@@ -287,8 +291,9 @@ def can_reset_two_factor(actor, user) -> bool:
 
 
 def reset_two_factor(user, *, actor, request=None) -> int:
-    """Remove every device of `user` (application and backup codes): at the next login the user enrols
-    again. Returns the number of devices removed."""
+    """Remove every device of `user` (application and backup codes) and email the account the link through
+    which alone a new device can be enrolled: a password alone never enrols one. Returns the number of devices
+    removed."""
     refusal = reset_refusal(actor, user)
     if refusal:
         raise PermissionDenied(refusal)
@@ -307,4 +312,42 @@ def reset_two_factor(user, *, actor, request=None) -> int:
             request=request,
             details={"devices_removed": removed},
         )
+        invitations.send_two_factor_link(user)
     return removed
+
+
+def reset_done_message(user) -> str:
+    return (
+        f"La double authentification de {user.get_full_name()} est réinitialisée : un lien lui est envoyé par "
+        "email pour enregistrer son nouvel appareil après s'être connecté(e)."
+    )
+
+
+# --- Enrolment after a reset: the emailed link -------------------------------------------------------------
+
+LINK_SESSION_KEY = "two_factor_link"
+
+
+def open_link(request, secret: str):
+    """The emailed link, opened by the signed-in account it was sent to: enrolment may go on in this session.
+    Raises invitations.TokenError (unknown, expired, used — another account's link counts as unknown)."""
+    token = invitations.find_token(secret, TokenPurpose.TWO_FACTOR)
+    if token.user_id != request.user.pk:
+        raise invitations.TokenError(invitations.TokenProblem.UNKNOWN)
+    request.session[LINK_SESSION_KEY] = token.pk
+
+
+def enrolment_needs_link(request) -> bool:
+    """After a reset, until the new device is confirmed: True while this session has not opened a valid link."""
+    pending = invitations.pending_two_factor_links(request.user)
+    if not pending.exists():
+        return False
+    return not pending.filter(pk=request.session.get(LINK_SESSION_KEY), expires_at__gt=timezone.now()).exists()
+
+
+def resend_link(user) -> bool:
+    """A new link when the last one has expired (not before: no mailbox flooding). True when one was sent."""
+    if invitations.pending_two_factor_links(user).filter(expires_at__gt=timezone.now()).exists():
+        return False
+    invitations.send_two_factor_link(user)
+    return True

@@ -156,9 +156,7 @@ def technicien_inactivate(request, pk):
 def technicien_reset_two_factor(request, pk):
     account = _account_of_structure(request, pk, Profile.TECHNICIEN)
     two_factor.reset_two_factor(account, actor=request.user, request=request)
-    messages.success(
-        request, f"{account.get_full_name()} configurera à nouveau sa double authentification à sa prochaine connexion."
-    )
+    messages.success(request, two_factor.reset_done_message(account))
     return redirect("accounts_list")
 
 

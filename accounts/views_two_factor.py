@@ -15,6 +15,8 @@ from portal.form_flow import safe_next
 
 from . import two_factor
 from .forms_two_factor import EnrolmentCodeForm, VerifyCodeForm
+from .invitations import TokenError
+from .views_auth import TOKEN_MESSAGES
 
 BACKUP_CODES_SESSION_KEY = "two_factor_backup_codes"
 
@@ -34,6 +36,8 @@ def setup(request):
     next_url = safe_next(request)
     if two_factor.has_confirmed_device(request.user):
         return redirect(_url_with_next("two_factor_verify", next_url))
+    if two_factor.enrolment_needs_link(request):
+        return _link_needed(request, next_url)
     device = two_factor.start_enrolment(request.user)
     form = EnrolmentCodeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -54,6 +58,42 @@ def setup(request):
         "issuer": getattr(settings, "OTP_TOTP_ISSUER", "") or "Espace Partenaires",
     }
     return render(request, "accounts/two_factor_setup.html", context)
+
+
+def _link_needed(request, next_url):
+    """After a reset: the new device is enrolled only from the link emailed to the account (A17)."""
+    if request.method == "POST" and "resend" in request.POST:
+        if two_factor.resend_link(request.user):
+            messages.success(request, "Un nouveau lien vient d'être envoyé à l'adresse email de votre compte.")
+        else:
+            messages.info(request, "Le lien déjà envoyé est encore valable : ouvrez-le depuis votre messagerie.")
+        return redirect(_url_with_next("two_factor_setup", next_url))
+    context = {
+        "title": "Ouvrez le lien reçu par email",
+        "next": next_url,
+        "ttl_hours": settings.TWO_FACTOR_LINK_TTL_HOURS,
+    }
+    return render(request, "accounts/two_factor_link_needed.html", context)
+
+
+@never_cache
+@login_required
+def link(request, token):
+    """The link emailed after a reset, opened once signed in with the account's password."""
+    try:
+        two_factor.open_link(request, token)
+    except TokenError as error:
+        return render(
+            request,
+            "accounts/token_invalid.html",
+            {
+                "title": "Lien de double authentification",
+                "message": TOKEN_MESSAGES[error.problem],
+                "purpose": "two_factor",
+            },
+            status=410,
+        )
+    return redirect("two_factor_setup")
 
 
 @never_cache

@@ -1,6 +1,8 @@
-"""Logging filters that keep personal data out of the logs (P4)."""
+"""What keeps personal data out of the logs and the error reports (P4)."""
 
 import logging
+
+from django.views.debug import SafeExceptionReporterFilter
 
 
 class TemplateLookupWithoutContext(logging.Filter):
@@ -16,3 +18,16 @@ class TemplateLookupWithoutContext(logging.Filter):
                 record.exc_info = None
                 record.exc_text = None
         return True
+
+
+class PrivateExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Error reports (the emails to ADMINS) never carry what was posted or what the code held: an insured
+    person's name, a message, a password. The traceback's lines, the URL and the headers stay."""
+
+    def get_post_parameters(self, request):
+        if request is None:
+            return {}
+        return dict.fromkeys(request.POST, self.cleansed_substitute)
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]

@@ -152,6 +152,8 @@ PASSWORD_EXPIRY_REMINDER_DAYS = env_int("PASSWORD_EXPIRY_REMINDER_DAYS", 15)
 # Activation and password-reset links: single use, valid this many hours.
 ACCOUNT_TOKEN_TTL_HOURS = env_int("ACCOUNT_TOKEN_TTL_HOURS", 72)
 PASSWORD_RESET_TOKEN_TTL_HOURS = env_int("PASSWORD_RESET_TOKEN_TTL_HOURS", 2)
+# After a reset of the second factor, the new device is enrolled only through the link emailed to the account.
+TWO_FACTOR_LINK_TTL_HOURS = env_int("TWO_FACTOR_LINK_TTL_HOURS", 72)
 # Two-factor authentication (A17): always for staff and gestionnaires; for techniciens by this switch.
 TECHNICIEN_2FA_REQUIRED = env_bool("TECHNICIEN_2FA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Espace Partenaires")
@@ -321,6 +323,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.log_filters.PrivateExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

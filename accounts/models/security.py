@@ -26,6 +26,7 @@ class PasswordHistory(models.Model):
 class TokenPurpose(models.TextChoices):
     ACTIVATION = "activation", "Activation du compte"
     RESET = "reset", "Réinitialisation du mot de passe"
+    TWO_FACTOR = "two_factor", "Nouvel appareil de double authentification"
 
 
 class AccountTokenQuerySet(models.QuerySet):

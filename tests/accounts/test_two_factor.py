@@ -541,3 +541,97 @@ def test_a17_admin_login_sends_a_partner_home_with_the_reason(client, clock):
     response = client.get("/admin/login/?next=/admin/", follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert "réservé aux agents des caisses" in html(response)
+
+
+# --- After a reset: the new device only through the emailed link ------------------------------------------
+
+
+@pytest.fixture
+def emailed(django_capture_on_commit_callbacks):
+    """Run an action and send its emails, as its transaction's commit would (the outbox queues on commit)."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run
+
+
+def _reset_and_link(mailoutbox, emailed):
+    """A technicien whose second factor its gestionnaire resets; the path of the link it receives."""
+    gestionnaire = UserFactory(gestionnaire=True)
+    technicien = UserFactory(partenaire=gestionnaire.partenaire)
+    enrol(technicien)
+    mailoutbox.clear()
+    emailed(two_factor.reset_two_factor, technicien, actor=gestionnaire)
+    [email] = mailoutbox
+    assert email.to == [technicien.email]
+    link = re.search(r"/2fa/nouvel-appareil/[^/\s]+/", email.body).group(0)
+    return technicien, link
+
+
+def test_a17_after_a_reset_the_password_alone_enrols_no_device(client, clock, mailoutbox, emailed):
+    technicien, _ = _reset_and_link(mailoutbox, emailed)
+    client.force_login(technicien)
+
+    page = html(client.get(reverse("two_factor_setup")))
+    assert "Ouvrez le lien reçu par email" in page
+    assert "<svg" not in page  # no QR code, no key
+    assert not TOTPDevice.objects.filter(user=technicien).exists()
+    # Posting a code to the page enrols nothing either.
+    client.post(reverse("two_factor_setup"), {"code": "123456"})
+    assert not two_factor.has_confirmed_device(technicien)
+
+
+def test_a17_the_emailed_link_opens_enrolment_and_is_used_by_it(client, clock, mailoutbox, emailed):
+    technicien, link = _reset_and_link(mailoutbox, emailed)
+    client.force_login(technicien)
+
+    assert client.get(link).url == reverse("two_factor_setup")
+    assert "<svg" in html(client.get(reverse("two_factor_setup")))
+    device = TOTPDevice.objects.get(user=technicien, confirmed=False)
+    client.post(reverse("two_factor_setup"), {"code": code_at(device)})
+    assert two_factor.has_confirmed_device(technicien)
+
+    # Used: it opens nothing any more.
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "déjà été utilisé" in html(response)
+
+
+def test_a17_another_account_cannot_use_the_link(client, clock, mailoutbox, emailed):
+    technicien, link = _reset_and_link(mailoutbox, emailed)
+    other = UserFactory(partenaire=technicien.partenaire)
+    client.force_login(other)
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "n'est pas valide" in html(response)
+    assert "Ouvrez le lien reçu par email" not in html(client.get(reverse("two_factor_setup")))  # other: no reset
+    client.force_login(technicien)
+    assert "Ouvrez le lien reçu par email" in html(client.get(reverse("two_factor_setup")))
+
+
+def test_a17_the_link_opened_signed_out_leads_to_the_login_first(client, clock, mailoutbox, emailed):
+    _, link = _reset_and_link(mailoutbox, emailed)
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_a17_an_expired_link_is_replaced_on_request_not_before(client, clock, mailoutbox, settings, emailed):
+    technicien, link = _reset_and_link(mailoutbox, emailed)
+    client.force_login(technicien)
+    mailoutbox.clear()
+
+    emailed(client.post, reverse("two_factor_setup"), {"resend": "1"})
+    assert mailoutbox == []  # the link is still valid: no second email
+
+    clock.shift(timedelta(hours=settings.TWO_FACTOR_LINK_TTL_HOURS, seconds=1))
+    client.force_login(technicien)  # days later: a new session
+    response = client.get(link)
+    assert response.status_code == 410 and "a expiré" in html(response)
+    emailed(client.post, reverse("two_factor_setup"), {"resend": "1"})
+    [email] = mailoutbox
+    fresh = re.search(r"/2fa/nouvel-appareil/[^/\s]+/", email.body).group(0)
+    assert client.get(fresh).url == reverse("two_factor_setup")
+    assert "<svg" in html(client.get(reverse("two_factor_setup")))

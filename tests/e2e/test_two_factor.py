@@ -1,8 +1,10 @@
-"""A17 in the browser: a gestionnaire activates the double authentication with the key shown on the page,
-keeps its backup codes, then signs in again with one of them. axe on every page of the journey."""
+"""A17 in the browser: after a reset, a gestionnaire opens the emailed link, activates the double
+authentication with the key shown on the page, keeps its backup codes, then signs in again with one of them.
+axe on every page of the journey."""
 
 import re
 from base64 import b32decode
+from urllib.parse import urlsplit
 
 from django_otp.oath import totp
 from playwright.sync_api import expect
@@ -19,15 +21,24 @@ def application_code(key: str) -> str:
 
 
 def test_a17_gestionnaire_activates_two_factor_and_signs_in_again_with_a_backup_code(
-    demo_data, submit_login_form, settings, axe
+    demo_data, submit_login_form, settings, axe, mailoutbox
 ):
     # The demo accounts come with a device: the national administrator resets the gestionnaire's first.
     gestionnaire = User.objects.get(username="demo.gestionnaire")
     two_factor.reset_two_factor(gestionnaire, actor=User.objects.get(username="demo.admin"))
     assert not two_factor.has_confirmed_device(gestionnaire)
 
+    [email] = [message for message in mailoutbox if "nouvel appareil" in message.subject]
+    link = urlsplit(re.search(r"https?://\S+/2fa/nouvel-appareil/\S+/", email.body).group(0)).path
+
+    # The password alone does not enrol a device: the page asks for the emailed link.
     page = submit_login_form("demo.gestionnaire", settings.DEMO_PASSWORD)
     page.goto("/2fa/activation/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ouvrez le lien reçu par email")
+    expect(page.get_by_role("img", name=re.compile("QR code à scanner"))).to_have_count(0)
+    axe(page)
+
+    page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Activer la double authentification")
     expect(page.get_by_role("img", name=re.compile("QR code à scanner"))).to_be_visible()
     axe(page)

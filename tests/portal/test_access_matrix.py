@@ -277,6 +277,7 @@ EXPECTED: dict[str, dict] = {
     "technicien_create": portal(403, 200, 403, 200, 403, 403, 403),
     "technicien_inactivate": portal(403, 200, 403, 404, 403, 403, 403),
     "technicien_reset_two_factor": portal(403, 405, 403, 405, 403, 403, 403),
+    "two_factor_link": portal(410, 410, 410, 410, 410, 410, 410, password_only=410),  # the link unknown: 410
     "two_factor_backup_codes": portal(200, 200, 200, 200, 200, 200, 200, password_only=200),
     "two_factor_setup": portal(VERIFY, VERIFY, VERIFY, VERIFY, VERIFY, VERIFY, VERIFY),
     "two_factor_verify": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, password_only=200),

@@ -373,3 +373,26 @@ def test_p4_the_sql_log_stays_off_in_the_configuration():
 def test_the_detector_finds_each_secret_in_any_spelling(text, secret):
     assert secret in leaks(text)
     assert not leaks("Demande EP-26-7K3M-9QXA : https://portail.example/demandes/EP-26-7K3M-9QXA/")
+
+
+def test_p4_error_reports_to_admins_carry_neither_the_posted_data_nor_the_code_s_variables(rf, settings):
+    """With ADMINS set, Django emails each 500 with the request's POST data and the frames' local variables."""
+    settings.ADMINS = [("Exploitation", "exploitation@caisse.example")]
+    request = rf.post("/demandes/nouvelle/", {"assure_last_name": NAME, "message": f"NIR {NIR}", "code": PASSWORD})
+    request.user = UserFactory.build()
+
+    def view(nir=NIR, name=NAME):  # what a failing view holds
+        raise RuntimeError("panne")
+
+    with pytest.raises(RuntimeError) as failure:
+        view()
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=(failure.type, failure.value, failure.tb),
+        extra={"status_code": 500, "request": request},
+    )
+    assert len(mail.outbox) == 1, "no error report was emailed: nothing checked"
+    report = mail.outbox[0].body
+    assert "assure_last_name" in report and "panne" in report  # the report is there, its values are not
+    assert not leaks(report), leaks(report)
