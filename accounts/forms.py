@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from dsfr.forms import DsfrBaseForm
 
-from portal.dates import validate_plausible_date
+from portal.dates import PlausibleDateField
 from requests_app.guard import FreeTextField, no_nir_validator
 
 from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
@@ -92,11 +92,10 @@ class GestionnaireModificationForm(DsfrBaseForm):
 
 
 class GestionnaireInactivationForm(DsfrBaseForm):
-    wanted_on = forms.DateField(
+    wanted_on = PlausibleDateField(
         label="Date d'inactivation souhaitée",
         help_text="Au moins 15 jours après aujourd'hui (article 2.2.3 de la convention).",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        validators=[validate_plausible_date],
     )
 
 

@@ -90,11 +90,9 @@ def send_two_factor_link(user: User) -> str:
     return _email_link(user, TokenPurpose.TWO_FACTOR)
 
 
-def pending_two_factor_links(user: User):
-    """The reset's links not used yet (expired ones included: the new device still needs a link)."""
-    return AccountToken.objects.filter(
-        user=user, purpose=TokenPurpose.TWO_FACTOR, used_at__isnull=True, revoked_at__isnull=True
-    )
+def valid_two_factor_links(user: User):
+    """The reset's links that may still be opened (not used, replaced nor expired)."""
+    return AccountToken.objects.valid().filter(user=user, purpose=TokenPurpose.TWO_FACTOR)
 
 
 def find_token(secret: str, purpose: TokenPurpose) -> AccountToken:

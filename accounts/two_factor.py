@@ -23,7 +23,7 @@ from portal import audit
 from portal.models import Action
 
 from . import invitations
-from .models import AccountToken, Profile, TokenPurpose, User
+from .models import Profile, TokenPurpose, User
 
 DEVICE_NAME = "Application d'authentification"
 BACKUP_DEVICE_NAME = "Codes de secours"
@@ -103,6 +103,8 @@ def confirm_enrolment(request, device: TOTPDevice, token) -> list[str]:
     user = request.user
     if device.user_id != user.pk:
         raise PermissionDenied("Cet appareil n'appartient pas à votre compte.")
+    if enrolment_needs_link(request):
+        raise PermissionDenied("Ouvrez d'abord le lien reçu par email pour enregistrer un nouvel appareil.")
     token = normalize_token(token)
     if not TOTP_PATTERN.fullmatch(token):
         raise ValidationError(
@@ -122,9 +124,9 @@ def confirm_enrolment(request, device: TOTPDevice, token) -> list[str]:
             locked.name = DEVICE_NAME
             locked.save(update_fields=["confirmed", "name"])
             codes = _replace_backup_codes(user)
-            AccountToken.objects.filter(user=user, purpose=TokenPurpose.TWO_FACTOR, used_at__isnull=True).update(
-                used_at=timezone.now()
-            )
+            invitations.valid_two_factor_links(user).update(used_at=timezone.now())
+            User.objects.filter(pk=user.pk).update(two_factor_link_required=False)
+            user.two_factor_link_required = False
             audit.record(
                 Action.TWO_FACTOR_ENABLED,
                 actor=user,
@@ -260,6 +262,11 @@ def reset_refusal(actor, user) -> str | None:
     """Why `actor` may not reset `user`'s two-factor authentication, or None when it may."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return "Connectez-vous avec un compte actif pour réinitialiser une double authentification."
+    if not user.email:
+        return (
+            "Ce compte n'a pas d'adresse email : indiquez-en une avant de réinitialiser sa double authentification "
+            "(le lien qui permet d'enregistrer le nouvel appareil y est envoyé)."
+        )
     if actor.pk == user.pk:
         return (
             "Vous ne pouvez pas réinitialiser votre propre double authentification : demandez-le à votre "
@@ -312,6 +319,8 @@ def reset_two_factor(user, *, actor, request=None) -> int:
             request=request,
             details={"devices_removed": removed},
         )
+        User.objects.filter(pk=user.pk).update(two_factor_link_required=True)
+        user.two_factor_link_required = True
         invitations.send_two_factor_link(user)
     return removed
 
@@ -338,16 +347,19 @@ def open_link(request, secret: str):
 
 
 def enrolment_needs_link(request) -> bool:
-    """After a reset, until the new device is confirmed: True while this session has not opened a valid link."""
-    pending = invitations.pending_two_factor_links(request.user)
-    if not pending.exists():
+    """After a reset, until the new device is confirmed: True while this session has not opened a valid link.
+    Held by the account, not by the link: an expired, replaced or deleted link never lifts it."""
+    if not request.user.two_factor_link_required:
         return False
-    return not pending.filter(pk=request.session.get(LINK_SESSION_KEY), expires_at__gt=timezone.now()).exists()
+    opened = request.session.get(LINK_SESSION_KEY)
+    return not (isinstance(opened, int) and invitations.valid_two_factor_links(request.user).filter(pk=opened).exists())
 
 
 def resend_link(user) -> bool:
-    """A new link when the last one has expired (not before: no mailbox flooding). True when one was sent."""
-    if invitations.pending_two_factor_links(user).filter(expires_at__gt=timezone.now()).exists():
-        return False
-    invitations.send_two_factor_link(user)
+    """A new link when none is valid any more (not before: no mailbox flooding). True when one was sent."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # two clicks at once: one email
+        if not user.two_factor_link_required or invitations.valid_two_factor_links(user).exists():
+            return False
+        invitations.send_two_factor_link(user)
     return True

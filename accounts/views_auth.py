@@ -24,7 +24,7 @@ TOKEN_MESSAGES = {
 RESET_TITLE = "Réinitialisation du mot de passe"
 
 
-def _token_problem(request, title: str, purpose: str, error: TokenError):
+def token_problem(request, title: str, purpose: str, error: TokenError):
     """410 Gone: the link cannot serve again; the page says why and offers a new one."""
     return render(
         request,
@@ -44,7 +44,7 @@ def activate(request, token):
     try:
         account_token = invitations.find_token(token, TokenPurpose.ACTIVATION)
     except TokenError as error:
-        return _token_problem(request, "Lien d'activation", "activation", error)
+        return token_problem(request, "Lien d'activation", "activation", error)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,7 +52,7 @@ def activate(request, token):
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         except TokenError as error:
-            return _token_problem(request, "Lien d'activation", "activation", error)
+            return token_problem(request, "Lien d'activation", "activation", error)
         else:
             login(request, user, backend="accounts.backends.PortalBackend")
             messages.success(request, "Votre compte est activé.")
@@ -83,7 +83,7 @@ def password_reset_confirm(request, token):
     try:
         invitations.find_token(token, TokenPurpose.RESET)
     except TokenError as error:
-        return _token_problem(request, RESET_TITLE, "reset", error)
+        return token_problem(request, RESET_TITLE, "reset", error)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +91,7 @@ def password_reset_confirm(request, token):
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         except TokenError as error:
-            return _token_problem(request, RESET_TITLE, "reset", error)
+            return token_problem(request, RESET_TITLE, "reset", error)
         else:
             messages.success(request, "Votre mot de passe est changé : connectez-vous avec le nouveau.")
             return redirect("login")

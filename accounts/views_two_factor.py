@@ -16,7 +16,7 @@ from portal.form_flow import safe_next
 from . import two_factor
 from .forms_two_factor import EnrolmentCodeForm, VerifyCodeForm
 from .invitations import TokenError
-from .views_auth import TOKEN_MESSAGES
+from .views_auth import token_problem
 
 BACKUP_CODES_SESSION_KEY = "two_factor_backup_codes"
 
@@ -83,16 +83,7 @@ def link(request, token):
     try:
         two_factor.open_link(request, token)
     except TokenError as error:
-        return render(
-            request,
-            "accounts/token_invalid.html",
-            {
-                "title": "Lien de double authentification",
-                "message": TOKEN_MESSAGES[error.problem],
-                "purpose": "two_factor",
-            },
-            status=410,
-        )
+        return token_problem(request, "Lien de double authentification", "two_factor", error)
     return redirect("two_factor_setup")
 
 

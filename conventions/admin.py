@@ -10,7 +10,7 @@ from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, 
 from portal.admin_history import HistoryAdmin
 from portal.admin_inlines import ConstraintCheckedFormSet
 from portal.admin_scoping import CaisseScopedAdmin
-from portal.dates import validate_plausible_date
+from portal.dates import PlausibleDateField
 from requests_app.guard import FreeTextField
 from requests_app.uploads import check_upload
 
@@ -241,10 +241,9 @@ class ConventionMetierForm(ServiceValidatedForm):
 
 
 class TerminateMetierForm(forms.Form):
-    terminated_on = forms.DateField(
+    terminated_on = PlausibleDateField(
         label="Date de résiliation",
         widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[validate_plausible_date],
     )
     reason = FreeTextField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -330,7 +329,6 @@ class AvenantForm(forms.ModelForm):
 
 class AvenantInline(admin.TabularInline):
     model = Avenant
-    formset = ConstraintCheckedFormSet
     form = AvenantForm
     extra = 0
     can_delete = False
@@ -371,10 +369,9 @@ class MiseEnDemeureForm(forms.ModelForm):
 
 class TerminateForBreachForm(forms.Form):
     notice = forms.ModelChoiceField(label="Mise en demeure", queryset=MiseEnDemeure.objects.none())
-    terminated_on = forms.DateField(
+    terminated_on = PlausibleDateField(
         label="Date de résiliation",
         widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[validate_plausible_date],
     )
 
     def __init__(self, *args, convention, **kwargs):

@@ -13,6 +13,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from portal.dates import validate_plausible_date
+from requests_app.guard import no_nir_validator
 
 from .validators import validate_email_domain, validate_siret
 
@@ -108,8 +109,8 @@ class Referent(models.Model):
 
     caisse = models.ForeignKey(Caisse, on_delete=models.CASCADE, related_name="referents")
     position = models.PositiveSmallIntegerField("ordre", default=1)
-    full_name = models.CharField("nom et prénom", max_length=200)
-    role = models.CharField("fonction", max_length=200)
+    full_name = models.CharField("nom et prénom", max_length=200, validators=[no_nir_validator])
+    role = models.CharField("fonction", max_length=200, validators=[no_nir_validator])
     phone = models.CharField("téléphone fixe", max_length=20, blank=True)
     mobile_phone = models.CharField("téléphone mobile", max_length=20, blank=True)
     email = models.EmailField("email", blank=True)
@@ -181,9 +182,13 @@ class Partenaire(models.Model):
     address_line = models.CharField("adresse", max_length=250)
     postal_code = models.CharField("code postal", max_length=5)
     city = models.CharField("commune", max_length=120)
-    legal_representative = models.CharField("représentant légal", max_length=200)
+    legal_representative = models.CharField("représentant légal", max_length=200, validators=[no_nir_validator])
     legal_representative_title = models.CharField(
-        "qualité du représentant", max_length=120, blank=True, help_text="Par exemple : Président."
+        "qualité du représentant",
+        max_length=120,
+        blank=True,
+        help_text="Par exemple : Président.",
+        validators=[no_nir_validator],
     )
     member_count = models.PositiveIntegerField(
         "nombre de membres",
@@ -371,8 +376,8 @@ class ConventionUtilisation(models.Model):
     signed_on = models.DateField(
         "date de signature", help_text="La convention prend effet à cette date.", validators=[validate_plausible_date]
     )
-    partner_signatory = models.CharField("signataire pour le partenaire", max_length=200)
-    caisse_signatory = models.CharField("signataire pour la caisse", max_length=200)
+    partner_signatory = models.CharField("signataire pour le partenaire", max_length=200, validators=[no_nir_validator])
+    caisse_signatory = models.CharField("signataire pour la caisse", max_length=200, validators=[no_nir_validator])
     deliberation_reference = models.CharField("référence de la délibération", max_length=120, blank=True)
     signed_document = models.FileField("convention signée (PDF)", upload_to=signed_convention_upload_to, blank=True)
     status = models.CharField(

@@ -6,6 +6,7 @@ back, and every page that shows the row fails); 31/12/9999 overflows any due dat
 
 from datetime import date, datetime
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 EARLIEST = date(1900, 1, 1)
@@ -23,3 +24,11 @@ def is_plausible(value: date | datetime | None) -> bool:
 def validate_plausible_date(value) -> None:
     if value is not None and not is_plausible(value):
         raise ValidationError(RANGE_MESSAGE, code="date_range")
+
+
+class PlausibleDateField(forms.DateField):
+    default_validators = [validate_plausible_date]
+
+
+class PlausibleDateTimeField(forms.DateTimeField):
+    default_validators = [validate_plausible_date]

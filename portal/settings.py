@@ -323,6 +323,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 
+DEFAULT_EXCEPTION_REPORTER = "portal.log_filters.PrivateExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.log_filters.PrivateExceptionReporterFilter"
 LOGGING = {
     "version": 1,

@@ -13,7 +13,7 @@ from portal import audit
 from portal.admin_actions import ObjectAction, ObjectActionsMixin
 from portal.admin_scoping import CaisseScopedAdmin
 from portal.csv_export import csv_response
-from portal.dates import validate_plausible_date
+from portal.dates import PlausibleDateField, PlausibleDateTimeField
 from portal.models import Action
 from portal.text import fold
 
@@ -103,11 +103,10 @@ class AnswerForm(forms.Form):
         required=False,
         help_text="PDF, JPEG ou PNG ; analysé par l'antivirus.",
     )
-    appointment_at = forms.DateTimeField(
+    appointment_at = PlausibleDateTimeField(
         label="Rendez-vous fixé le",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        validators=[validate_plausible_date],
     )
     appointment_place = FreeTextField(label="Lieu du rendez-vous", required=False, max_length=300)
 
@@ -173,9 +172,7 @@ def _answer(demande, data, request):
 class AccessReportForm(forms.Form):
     last_name = forms.CharField(label="Nom de la personne", max_length=150)
     first_name = forms.CharField(label="Prénom (facultatif)", max_length=150, required=False)
-    birth_date = forms.DateField(
-        label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plausible_date]
-    )
+    birth_date = PlausibleDateField(label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from dsfr.forms import DsfrBaseForm
 
-from portal.dates import validate_plausible_date
+from portal.dates import PlausibleDateTimeField
 
 from .guard import FreeTextField, no_nir_validator
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
@@ -134,22 +134,19 @@ class RendezVousForm(DemandeForm):
     kind_fields = ("reason", "modality", "slot_1", "slot_2", "slot_3", "worker_attends")
     reason = FreeTextField(label="Motif du rendez-vous", max_length=300)
     modality = forms.ChoiceField(label="Modalité", choices=Modality.choices, widget=forms.RadioSelect)
-    slot_1 = forms.DateTimeField(
+    slot_1 = PlausibleDateTimeField(
         label="Créneau souhaité",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        validators=[validate_plausible_date],
     )
-    slot_2 = forms.DateTimeField(
+    slot_2 = PlausibleDateTimeField(
         label="Autre créneau possible",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        validators=[validate_plausible_date],
     )
-    slot_3 = forms.DateTimeField(
+    slot_3 = PlausibleDateTimeField(
         label="Troisième créneau possible",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        validators=[validate_plausible_date],
     )
     worker_attends = forms.TypedChoiceField(
         label="Serez-vous présent(e) au rendez-vous ?",

@@ -247,11 +247,14 @@ def free_text_validator(value) -> None:
     check_free_text(value)
 
 
+NAME_NIR_RULE = "Un nom ou une fonction ne comporte jamais de numéro de sécurité sociale (NIR) : retirez-le."
+
+
 def no_nir_validator(value) -> None:
     """Rule D4's NIR half, for the short typed fields that are not free text (names, job titles): a surname
     may well be a word of the health lexicon, never a NIR (D3: the insured is never identified by it)."""
-    if value and (error := _nir_error(str(value))):
-        raise error
+    if value and find_nirs(str(value)):
+        raise ValidationError(NAME_NIR_RULE, code="nir")
 
 
 class FreeTextField(forms.CharField):

@@ -124,3 +124,25 @@ def celery_configured(**conf):
     finally:
         drop_pools()
         app.conf.update(saved)
+
+
+def free_port() -> int:
+    """A local TCP port where nothing answers (for a service said to be down, or a private one to start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def subprocess_env(**overrides) -> dict:
+    """The environment of a portal process started by a test (a worker, a script): the test's own database
+    unless told otherwise, production code paths (no PYTEST_VERSION)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **{k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        **overrides,
+    }

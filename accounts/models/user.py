@@ -129,6 +129,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         "motif d'inactivation", max_length=20, choices=InactivationReason.choices, blank=True
     )
     inactivation_comment = models.CharField("précision sur le motif", max_length=300, blank=True)
+    # A17: after a reset of the second factor, a new device only through the emailed link (accounts.two_factor).
+    two_factor_link_required = models.BooleanField(
+        "nouvel appareil seulement par le lien envoyé", default=False, editable=False
+    )
     # Demo logins are refused when DEBUG is off (see accounts.backends).
     is_demo = models.BooleanField("compte de démonstration", default=False, editable=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])

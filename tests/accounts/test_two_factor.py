@@ -19,7 +19,7 @@ from django_otp.oath import hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import two_factor
+from accounts import lifecycle, two_factor
 from accounts.permissions import sync_agent_group
 from portal.models import Action, JournalEntry
 from tests.factories import CaisseFactory, PartenaireFactory, UserFactory, partner_with_access
@@ -578,8 +578,12 @@ def test_a17_after_a_reset_the_password_alone_enrols_no_device(client, clock, ma
     assert "Ouvrez le lien reçu par email" in page
     assert "<svg" not in page  # no QR code, no key
     assert not TOTPDevice.objects.filter(user=technicien).exists()
-    # Posting a code to the page enrols nothing either.
-    client.post(reverse("two_factor_setup"), {"code": "123456"})
+    # Even with a device under way (an enrolment page kept open from before the reset) and its right code.
+    device = two_factor.start_enrolment(technicien)
+    client.post(reverse("two_factor_setup"), {"code": code_at(device)})
+    assert not two_factor.has_confirmed_device(technicien)
+    with pytest.raises(PermissionDenied, match="lien reçu par email"):
+        two_factor.confirm_enrolment(make_request(technicien), device, code_at(device))
     assert not two_factor.has_confirmed_device(technicien)
 
 
@@ -611,11 +615,28 @@ def test_a17_another_account_cannot_use_the_link(client, clock, mailoutbox, emai
     assert "Ouvrez le lien reçu par email" in html(client.get(reverse("two_factor_setup")))
 
 
-def test_a17_the_link_opened_signed_out_leads_to_the_login_first(client, clock, mailoutbox, emailed):
-    _, link = _reset_and_link(mailoutbox, emailed)
+def test_a17_the_link_opened_signed_out_leads_to_the_login_then_to_the_new_device(client, clock, mailoutbox, emailed):
+    technicien, link = _reset_and_link(mailoutbox, emailed)
     response = client.get(link)
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+    response = client.post(
+        response.url, {"username": technicien.username, "password": "Un-mot-de-passe-solide-1"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("two_factor_setup")
+    assert "<svg" in html(response)
+
+
+def test_a17_the_link_requirement_outlives_its_expired_link_and_the_cleanup_job(
+    client, clock, mailoutbox, emailed, settings
+):
+    """The hourly job revokes expired links: the account still needs a fresh one, never its password alone."""
+    technicien, _ = _reset_and_link(mailoutbox, emailed)
+    clock.shift(timedelta(hours=settings.TWO_FACTOR_LINK_TTL_HOURS + 2))
+    assert lifecycle.expire_invitations() == 1
+    client.force_login(technicien)
+    page = html(client.get(reverse("two_factor_setup")))
+    assert "Ouvrez le lien reçu par email" in page and "<svg" not in page
 
 
 def test_a17_an_expired_link_is_replaced_on_request_not_before(client, clock, mailoutbox, settings, emailed):
@@ -635,3 +656,9 @@ def test_a17_an_expired_link_is_replaced_on_request_not_before(client, clock, ma
     fresh = re.search(r"/2fa/nouvel-appareil/[^/\s]+/", email.body).group(0)
     assert client.get(fresh).url == reverse("two_factor_setup")
     assert "<svg" in html(client.get(reverse("two_factor_setup")))
+
+
+def test_a17_an_account_without_email_is_not_reset(clock):
+    """The new device needs the emailed link: without an address the account would be locked out for good."""
+    gestionnaire = UserFactory(gestionnaire=True)
+    _refused(UserFactory(partenaire=gestionnaire.partenaire, email=""), gestionnaire, "pas d'adresse email")

@@ -1,11 +1,11 @@
 """Issue 7 item 8: with the database down, the portal answers a French 503 page, never a traceback."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import free_port, subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
@@ -22,15 +22,9 @@ print(json.dumps(answers))
 
 
 def test_database_down_gives_a_french_503_page():
-    with socket.socket() as sock:  # a PostgreSQL address where nothing answers
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/espace_partenaires",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
+    env = subprocess_env(  # a PostgreSQL address where nothing answers
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/espace_partenaires", DATABASE_CONN_MAX_AGE="0"
+    )
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -293,6 +293,19 @@ def signed_in(user) -> Client:
     return verified_login(Client(), user)
 
 
+class CommittingClient(Client):
+    """Each request ends as in production, where it commits: its on_commit callbacks run (emails sent, replaced
+    files removed). The examples share the test's transaction, which never commits."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+def committed(user) -> CommittingClient:
+    return verified_login(CommittingClient(), user)
+
+
 @pytest.fixture
 def world(db, private_media, health_lexicon):
     world = build_world()
@@ -463,7 +476,7 @@ def post_and_check(client, url, data, world, *, quotas=True, method="post"):
 
 
 def test_fuzz_login(world):
-    client = Client()
+    client = CommittingClient()
     usernames = maybe(hostile_text, world.technicien.username)
     passwords = maybe(hostile_text, "Un-mot-de-passe-solide-1")
 
@@ -475,7 +488,7 @@ def test_fuzz_login(world):
 
 
 def test_fuzz_password_reset_request(world):
-    client = Client()
+    client = CommittingClient()
     identifiers = st.one_of(st.just(world.technicien.username), st.just(world.technicien.email), hostile_text)
     fuzz(
         identifiers,
@@ -504,7 +517,10 @@ def test_fuzz_activation_and_new_password(world, purpose):
         elif secret_kind == "garbage":
             secret = "x" * 300
         post_and_check(
-            Client(), reverse(url_name, args=[secret]), {"new_password1": password1, "new_password2": password2}, world
+            CommittingClient(),
+            reverse(url_name, args=[secret]),
+            {"new_password1": password1, "new_password2": password2},
+            world,
         )
 
     fuzz(st.tuples(new_passwords, st.sampled_from(["valid", "valid", "used", "garbage"])), check)
@@ -513,7 +529,7 @@ def test_fuzz_activation_and_new_password(world, purpose):
 @pytest.mark.parametrize("url_name", ["password_change", "password_expired"])
 def test_fuzz_password_change(world, url_name):
     current = {"password": "Un-mot-de-passe-solide-1"}
-    client = signed_in(world.technicien)
+    client = committed(world.technicien)
 
     def check(example):
         old, (new1, new2) = example
@@ -529,7 +545,7 @@ def test_fuzz_password_change(world, url_name):
 
 
 def test_fuzz_cgu(world):
-    client = signed_in(world.technicien)
+    client = committed(world.technicien)
     counter = iter(range(10_000))
 
     def check(accept):
@@ -548,13 +564,13 @@ def test_fuzz_two_factor_verify(world):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.create(user=world.gestionnaire, name="Téléphone", confirmed=True)
-    client = Client()
+    client = CommittingClient()
     client.force_login(world.gestionnaire)  # password step done, second factor not yet
     fuzz(codes, lambda code: post_and_check(client, reverse("two_factor_verify"), {"code": code}, world))
 
 
 def test_fuzz_two_factor_setup(world):
-    client = Client()
+    client = CommittingClient()
     client.force_login(world.other_gestionnaire)  # no device yet: enrolment
     fuzz(codes, lambda code: post_and_check(client, reverse("two_factor_setup"), {"code": code}, world))
 
@@ -581,17 +597,17 @@ def identity(world):
 
 
 def test_fuzz_technicien_creation(world):
-    client = signed_in(world.gestionnaire)
+    client = committed(world.gestionnaire)
     fuzz(identity(world), lambda data: post_and_check(client, reverse("technicien_create"), data, world))
 
 
 def test_fuzz_habilitation_request(world):
-    client = signed_in(world.gestionnaire)
+    client = committed(world.gestionnaire)
     fuzz(identity(world), lambda data: post_and_check(client, reverse("habilitation_request"), data, world))
 
 
 def test_fuzz_technicien_inactivation(world):
-    client = signed_in(world.gestionnaire)
+    client = committed(world.gestionnaire)
     reasons = choice_or_noise(["left_structure", "other_field", "other", "fraud", "partner_request"])
 
     def check(data):
@@ -608,7 +624,7 @@ def test_fuzz_technicien_inactivation(world):
 
 
 def test_fuzz_gestionnaire_modification_request(world):
-    client = signed_in(world.gestionnaire)
+    client = committed(world.gestionnaire)
     data = st.fixed_dictionaries(
         {
             "last_name": maybe(hostile_text, ""),
@@ -622,7 +638,7 @@ def test_fuzz_gestionnaire_modification_request(world):
 
 
 def test_fuzz_gestionnaire_inactivation_request(world):
-    client = signed_in(world.gestionnaire)
+    client = committed(world.gestionnaire)
     url = reverse("gestionnaire_inactivation", args=[world.other_gestionnaire.pk])
 
     def check(wanted_on):
@@ -646,7 +662,7 @@ def test_fuzz_incident_report(world):
     def check(example):
         # A technicien reports only its own account; a gestionnaire any of the structure.
         for user in (world.gestionnaire, world.technicien):
-            post_and_check(signed_in(user), reverse("incident_report"), example, world)
+            post_and_check(committed(user), reverse("incident_report"), example, world)
 
     fuzz(data, check)
 
@@ -731,7 +747,7 @@ def demande_data(kind):
 
 @pytest.mark.parametrize("kind", list(DemandeKind))
 def test_fuzz_the_five_request_forms(world, kind):
-    client = signed_in(world.technicien)
+    client = committed(world.technicien)
     url = reverse("demande_new", args=[world.caisse.pk, kind])
 
     def check(data):
@@ -747,7 +763,7 @@ def test_fuzz_the_five_request_forms(world, kind):
 
 
 def test_fuzz_reply(world):
-    client = signed_in(world.technicien)
+    client = committed(world.technicien)
     url = reverse("demande_reply", args=[world.demande.reference])
     data = st.fixed_dictionaries(
         {
@@ -769,7 +785,7 @@ def test_fuzz_reply(world):
 
 @pytest.mark.parametrize("url_name", ["demandes", "demandes_export"])
 def test_fuzz_history_filters(world, url_name):
-    client = signed_in(world.technicien)
+    client = committed(world.technicien)
     filters = st.fixed_dictionaries(
         {
             "q": st.one_of(st.just(world.demande.reference), st.just("dupre"), hostile_text),
@@ -796,7 +812,7 @@ def test_fuzz_history_filters(world, url_name):
 @pytest.mark.parametrize("removed", ["²", "9" * 4301], ids=["superscript-two", "4301-digits"])
 @pytest.mark.parametrize("page", ["demande_new", "demande_reply"])
 def test_remove_pieces_that_int_cannot_read_is_not_a_500(world, page, removed):
-    client = signed_in(world.technicien)
+    client = committed(world.technicien)
     client.raise_request_exception = False  # the 500 as the browser gets it
     if page == "demande_new":
         url = reverse("demande_new", args=[world.caisse.pk, DemandeKind.CONTACT])
@@ -828,7 +844,7 @@ def test_rule_checks_catch_a_broken_row(world):
 @pytest.mark.parametrize("field", ["assure_last_name", "assure_first_name", "job_title"])
 def test_d4_a_nir_typed_in_a_name_or_a_job_title_is_refused(world, field):
     if field == "job_title":
-        client = signed_in(world.gestionnaire)
+        client = committed(world.gestionnaire)
         data = {
             "civilite": "mme",
             "last_name": "Martin",
@@ -840,7 +856,7 @@ def test_d4_a_nir_typed_in_a_name_or_a_job_title_is_refused(world, field):
         response = client.post(reverse("technicien_create"), data)
         saved = User.objects.filter(job_title=VALID_NIR).exists()
     else:
-        client = signed_in(world.technicien)
+        client = committed(world.technicien)
         url = reverse("demande_new", args=[world.caisse.pk, DemandeKind.CONTACT])
         response = client.post(url, {**INSURED, field: VALID_NIR, "form_token": str(uuid.uuid4())})
         saved = Demande.objects.filter(**{field: VALID_NIR}).exists()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AccountState, InactivationReason, User
 from portal.models import Action, JournalEntry
+from tests.conftest import subprocess_env
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,20 +31,9 @@ def test_a15_purge_killed_mid_way_leaves_whole_batches_and_the_next_run_finishes
         inactivated_at=timezone.now() - timedelta(days=200),
         inactivation_reason=InactivationReason.LEFT_STRUCTURE,
     )
-    settings_dict = connection.settings_dict
-    database_url = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
     queue = f"test-kill-{uuid.uuid4().hex}"
     broker = redis_url.rsplit("/", 1)[0] + "/13"
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
-        "DATABASE_URL": database_url,
-        "REDIS_URL": broker,
-        "JOBS_BATCH_SIZE": "10",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
+    env = subprocess_env(REDIS_URL=broker, JOBS_BATCH_SIZE="10")
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", queue, "-l", "WARNING"],

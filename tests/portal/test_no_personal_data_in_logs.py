@@ -378,8 +378,13 @@ def test_the_detector_finds_each_secret_in_any_spelling(text, secret):
 def test_p4_error_reports_to_admins_carry_neither_the_posted_data_nor_the_code_s_variables(rf, settings):
     """With ADMINS set, Django emails each 500 with the request's POST data and the frames' local variables."""
     settings.ADMINS = [("Exploitation", "exploitation@caisse.example")]
-    request = rf.post("/demandes/nouvelle/", {"assure_last_name": NAME, "message": f"NIR {NIR}", "code": PASSWORD})
-    request.user = UserFactory.build()
+    query = f"?q={quote(NAME)}&prenom={quote(FIRST_NAME)}"
+    request = rf.post(
+        f"/demandes/nouvelle/{query}",
+        {"assure_last_name": NAME, "message": f"NIR {NIR}", "code": PASSWORD},
+        HTTP_REFERER=f"http://testserver/demandes/{query}",
+    )
+    request.user = UserFactory(last_name=ACCOUNT_NAME)
 
     def view(nir=NIR, name=NAME):  # what a failing view holds
         raise RuntimeError("panne")
@@ -394,5 +399,6 @@ def test_p4_error_reports_to_admins_carry_neither_the_posted_data_nor_the_code_s
     )
     assert len(mail.outbox) == 1, "no error report was emailed: nothing checked"
     report = mail.outbox[0].body
-    assert "assure_last_name" in report and "panne" in report  # the report is there, its values are not
+    assert "assure_last_name" in report and "prenom" in report and "panne" in report  # names, not values
     assert not leaks(report), leaks(report)
+    assert f"compte n° {request.user.pk}" in report
