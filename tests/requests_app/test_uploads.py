@@ -26,6 +26,7 @@ from requests_app.uploads import (
     open_stored,
     store,
 )
+from tests.conftest import free_port
 from tests.requests_app import files
 
 UNAVAILABLE = (
@@ -44,12 +45,6 @@ def refusal(upload) -> ValidationError:
 def message(error: ValidationError) -> str:
     (text,) = error.messages
     return text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
