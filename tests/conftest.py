@@ -146,3 +146,29 @@ def subprocess_env(**overrides) -> dict:
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         **overrides,
     }
+
+
+@contextmanager
+def celery_worker(env: dict, log_path, *options):
+    """A real Celery worker process of the project (solo pool, its own process group so that it can be killed
+    whole), its output in `log_path`; killed on the way out if still running."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", *options],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield worker
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)

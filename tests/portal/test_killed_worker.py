@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import AccountState, InactivationReason, User
 from portal.models import Action, JournalEntry
-from tests.conftest import subprocess_env
+from tests.conftest import celery_worker, subprocess_env
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,16 +34,7 @@ def test_a15_purge_killed_mid_way_leaves_whole_batches_and_the_next_run_finishes
     queue = f"test-kill-{uuid.uuid4().hex}"
     broker = redis_url.rsplit("/", 1)[0] + "/13"
     env = subprocess_env(REDIS_URL=broker, JOBS_BATCH_SIZE="10")
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", queue, "-l", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    with celery_worker(env, tmp_path / "worker.log", "-Q", queue, "-l", "WARNING") as worker:
         subprocess.run(
             [
                 sys.executable,
@@ -64,10 +55,6 @@ def test_a15_purge_killed_mid_way_leaves_whole_batches_and_the_next_run_finishes
             time.sleep(0.05)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-        log.close()
     purged = User.objects.filter(state=AccountState.SUPPRIME)
     assert 0 < purged.count() < ACCOUNTS, (tmp_path / "worker.log").read_text()[-2000:]
     # Consistent at the kill: every purged account is fully erased, every other one untouched.

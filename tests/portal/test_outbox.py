@@ -30,27 +30,32 @@ def broker_down():
         yield
 
 
-def filed_and_answered(django_capture_on_commit_callbacks):
+def file_and_answer():
+    """A technicien files a request, an agent takes it: the partner is notified by email (D7)."""
     convention = partner_with_access()
     technicien = UserFactory(partenaire=convention.convention_metier.partenaire, email="tech@structure.example")
     agent = UserFactory(agent=True, caisse=convention.convention_metier.caisse)
-    with django_capture_on_commit_callbacks(execute=True):
-        demande = services.submit_demande(
-            user=technicien,
-            caisse=convention.convention_metier.caisse,
-            kind=DemandeKind.CONTACT,
-            fields={
-                "assure_civilite": "m",
-                "assure_last_name": "Durand",
-                "assure_first_name": "Noé",
-                "assure_birth_date": date(1990, 1, 1),
-                "assure_departement": "59",
-            },
-            message="Bonjour",
-            form_token=uuid.uuid4(),
-        )
-        services.change_state(demande, DemandeState.EN_COURS, by=agent)
+    demande = services.submit_demande(
+        user=technicien,
+        caisse=convention.convention_metier.caisse,
+        kind=DemandeKind.CONTACT,
+        fields={
+            "assure_civilite": "m",
+            "assure_last_name": "Durand",
+            "assure_first_name": "Noé",
+            "assure_birth_date": date(1990, 1, 1),
+            "assure_departement": "59",
+        },
+        message="Bonjour",
+        form_token=uuid.uuid4(),
+    )
+    services.change_state(demande, DemandeState.EN_COURS, by=agent)
     return demande
+
+
+def filed_and_answered(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return file_and_answer()
 
 
 def test_redis_down_the_request_is_filed_and_its_email_waits(broker_down, django_capture_on_commit_callbacks):

@@ -4,27 +4,21 @@ while Redis is down is saved and its email waits in the outbox; once Redis is ba
 The Redis here is a private `redis-server` on a free port (the shared one on 6379 serves the other tests).
 """
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-import uuid
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 import redis
 from django.utils import timezone
 
 from portal.models import OutboxEmail
-from requests_app import services
-from requests_app.models import Demande, DemandeKind, DemandeState
-from tests.conftest import celery_configured, free_port, subprocess_env
-from tests.factories import UserFactory, partner_with_access
+from requests_app.models import Demande, DemandeState
+from tests.conftest import celery_configured, celery_worker, free_port, subprocess_env
+from tests.portal.test_outbox import file_and_answer
 
-ROOT = Path(__file__).resolve().parents[2]
 JOB_DONE = re.compile(r"Task portal\.tasks\.run_job\[[^\]]+\] succeeded")
 
 
@@ -75,38 +69,15 @@ def test_redis_stopped_then_restarted_no_request_and_no_email_lost(redis_server_
     # The console backend: the worker's log shows each email it sends.
     env = subprocess_env(REDIS_URL=broker, DJANGO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
     log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-l", "INFO"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     try:
-        with celery_configured(broker_url=broker, task_always_eager=False) as app:
+        with (
+            celery_worker(env, log_path, "-l", "INFO"),
+            celery_configured(broker_url=broker, task_always_eager=False) as app,
+        ):
             assert wait_for(lambda: app.control.ping(timeout=0.5)), log_path.read_text()[-2000:]
 
             stop(server)  # Redis goes down
-            convention = partner_with_access()
-            technicien = UserFactory(partenaire=convention.convention_metier.partenaire, email="t@structure.example")
-            agent = UserFactory(agent=True, caisse=convention.convention_metier.caisse)
-            demande = services.submit_demande(
-                user=technicien,
-                caisse=convention.convention_metier.caisse,
-                kind=DemandeKind.CONTACT,
-                fields={
-                    "assure_civilite": "m",
-                    "assure_last_name": "Durand",
-                    "assure_first_name": "Noé",
-                    "assure_birth_date": date(1990, 1, 1),
-                    "assure_departement": "59",
-                },
-                message="Bonjour",
-                form_token=uuid.uuid4(),
-            )
-            services.change_state(demande, DemandeState.EN_COURS, by=agent)  # notifies the partner (D7)
+            demande = file_and_answer()
 
             # Filed and answered all the same; the email waits.
             assert Demande.objects.get(pk=demande.pk).state == DemandeState.EN_COURS
@@ -123,9 +94,6 @@ def test_redis_stopped_then_restarted_no_request_and_no_email_lost(redis_server_
             # Both runs done (the worker takes tasks one at a time): the second one found nothing left to send.
             assert wait_for(lambda: len(JOB_DONE.findall(log_path.read_text())) >= 2), log_path.read_text()[-3000:]
     finally:
-        os.killpg(worker.pid, 9)
-        worker.wait(timeout=30)
-        log.close()
         if server.poll() is None:
             stop(server)
     email.refresh_from_db()
