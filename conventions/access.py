@@ -38,13 +38,26 @@ def service_enabled(partenaire: Partenaire, caisse: Caisse, service: Service, on
     )
 
 
+def _history_service_by_caisse(partenaire: Partenaire) -> dict[Caisse, bool]:
+    """C5, D9: per caisse, whether the partner's latest convention with it (ended or not) shows the history."""
+    latest = {}
+    conventions = ConventionUtilisation.objects.filter(convention_metier__partenaire=partenaire).order_by("signed_on")
+    for convention in conventions.select_related("convention_metier__caisse"):
+        latest[convention.convention_metier.caisse] = convention.service_historique
+    return latest
+
+
 def caisses_without_history(partenaire: Partenaire) -> set[int]:
     """C5: caisses whose latest convention with the partner has the history service off.
 
     The latest one, ended or not: requests to a caisse whose convention ended stay readable (D9).
     """
-    latest = {}
-    conventions = ConventionUtilisation.objects.filter(convention_metier__partenaire=partenaire).order_by("signed_on")
-    for convention in conventions.select_related("convention_metier"):
-        latest[convention.convention_metier.caisse_id] = convention.service_historique
-    return {caisse_id for caisse_id, on in latest.items() if not on}
+    return {caisse.pk for caisse, on in _history_service_by_caisse(partenaire).items() if not on}
+
+
+def caisses_in_history(partenaire: Partenaire) -> list[Caisse]:
+    """The caisses the history may show (D8's filter): from the partner's few conventions, never from its
+    requests (reading those would cost the whole history on every page)."""
+    return sorted(
+        (caisse for caisse, on in _history_service_by_caisse(partenaire).items() if on), key=lambda caisse: caisse.name
+    )

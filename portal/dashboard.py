@@ -1,4 +1,4 @@
-"""The agent's work queues (issue 5 item 3): a fixed number of counting queries, each linked to its list."""
+"""The agent's work queues: a fixed number of counting queries, each linked to its list."""
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -13,7 +13,7 @@ from accounts.models import (
 )
 from conventions.models import Partenaire
 from portal.working_days import add_working_days
-from requests_app.models import FINAL_STATES, Demande, DemandeState, overdue_q
+from requests_app.models import OPEN_STATES, Demande, DemandeState, overdue_q
 
 
 def _url(name: str, query: str = "") -> str:
@@ -22,12 +22,17 @@ def _url(name: str, query: str = "") -> str:
 
 def queues(user) -> dict:
     today = timezone.localdate()
-    demandes = Demande.objects.visible_to(user)
-    by_state = dict(demandes.values_list("state").annotate(n=Count("pk")))
-    open_demandes = demandes.exclude(state__in=FINAL_STATES).aggregate(
-        unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
-        mine=Count("pk", filter=Q(assigned_to=user)),
-        late=Count("pk", filter=overdue_q(today)),
+    # Open requests only, one query on the partial index demande_caisse_open: the closed ones, which pile
+    # up for years, are listed (linked) but never counted here.
+    open_demandes = (
+        Demande.objects.visible_to(user)
+        .open()
+        .aggregate(
+            unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
+            mine=Count("pk", filter=Q(assigned_to=user)),
+            late=Count("pk", filter=overdue_q(today)),
+            **{state: Count("pk", filter=Q(state=state)) for state in OPEN_STATES},
+        )
     )
     soon = add_working_days(today, 5)
     habilitations = (
@@ -49,7 +54,7 @@ def queues(user) -> dict:
     demandes_url = "requests_app_demande_changelist"
     return {
         "demandes_by_state": [
-            (state.label, by_state.get(state.value, 0), _url(demandes_url, f"state__exact={state.value}"))
+            (state.label, open_demandes.get(state.value, ""), _url(demandes_url, f"state__exact={state.value}"))
             for state in DemandeState
         ],
         "cards": [

@@ -2,10 +2,12 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from psycopg.errors import QueryCanceled
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError)
@@ -31,6 +33,10 @@ class DatabaseUnavailableMiddleware:
             return unavailable_response()
 
     def process_exception(self, request, exception):
+        if isinstance(exception.__cause__, QueryCanceled):
+            # DATABASE_STATEMENT_TIMEOUT_MS: the worker is free again; the page says to try again.
+            logger.error("requête interrompue après %s ms : %s", settings.DATABASE_STATEMENT_TIMEOUT_MS, request.path)
+            return unavailable_response()
         if isinstance(exception, UNAVAILABLE) or (
             isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
         ):

@@ -123,6 +123,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A statement of a web request is stopped after this many milliseconds (0: never), so that one slow query cannot
+# hold a worker while the others wait; the web processes set it (gunicorn.conf.py), jobs and migrations do not.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from dsfr.forms import DsfrBaseForm
 
-from portal.dates import PlausibleDateTimeField
+from portal.dates import PlausibleDateField, PlausibleDateTimeField
 
 from .guard import FreeTextField, no_nir_validator
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
@@ -199,10 +199,10 @@ class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous")] + DemandeKind.choices)
     state = forms.ChoiceField(label="État", required=False)
     caisse = forms.TypedChoiceField(label="Caisse", required=False, coerce=int, empty_value=None)
-    since = forms.DateField(
+    since = PlausibleDateField(
         label="Déposée depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    until = forms.DateField(
+    until = PlausibleDateField(
         label="Jusqu'au", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 

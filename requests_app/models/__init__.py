@@ -2,6 +2,7 @@
 
 from .demande import (  # noqa: F401
     FINAL_STATES,
+    OPEN_STATES,
     TRANSITIONS,
     Delivery,
     Demande,

@@ -1,5 +1,6 @@
 """Demande (D1–D9): one table for the five kinds, its thread, attachments and state history."""
 
+import re
 import secrets
 
 from django.conf import settings
@@ -7,13 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.dates import validate_plausible_date
+from portal.dates import start_of_day, validate_plausible_date
+from portal.text import fold
 
 from ..guard import free_text_validator, no_nir_validator
 from ..insured import DEPARTEMENT_CHOICES, validate_birth_date, validate_departement
 
 USER = settings.AUTH_USER_MODEL
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+REFERENCE_PATTERN = re.compile(r"EP-[0-9]{2}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
 class DemandeKind(models.TextChoices):
@@ -43,6 +46,8 @@ TRANSITIONS = {
     DemandeState.CLOTUREE: set(),
 }
 FINAL_STATES = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
+# In a fixed order: the dashboard's queries and the partial index must spell the same condition.
+OPEN_STATES = tuple(state.value for state in DemandeState if state not in FINAL_STATES)
 
 
 class DossierType(models.TextChoices):
@@ -102,12 +107,27 @@ class DemandeQuerySet(models.QuerySet):
 
         return self.filter(caisse_id__in=staff_caisse_ids(user))
 
+    def search(self, term: str):
+        """D8: a whole reference is matched exactly (its unique index); anything else is looked for, without
+        accents or case, in "reference last first" (the trigram index on `search_text`)."""
+        reference = term.strip().upper()
+        if REFERENCE_PATTERN.fullmatch(reference):
+            return self.filter(reference=reference)
+        folded = fold(term)
+        return self.filter(search_text__contains=folded) if folded else self
+
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
 
 class Demande(models.Model):
     reference = models.CharField("référence", max_length=20, unique=True, default=new_reference, editable=False)
     kind = models.CharField("type de demande", max_length=16, choices=DemandeKind.choices)
-    partenaire = models.ForeignKey("conventions.Partenaire", on_delete=models.PROTECT, related_name="demandes")
-    caisse = models.ForeignKey("conventions.Caisse", on_delete=models.PROTECT, related_name="demandes")
+    # No index of their own: the composite indexes below start with them.
+    partenaire = models.ForeignKey(
+        "conventions.Partenaire", on_delete=models.PROTECT, related_name="demandes", db_index=False
+    )
+    caisse = models.ForeignKey("conventions.Caisse", on_delete=models.PROTECT, related_name="demandes", db_index=False)
     filed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="demandes", verbose_name="déposée par")
     created_at = models.DateTimeField("déposée le", default=timezone.now)
     state = models.CharField("état", max_length=12, choices=DemandeState.choices, default=DemandeState.ENVOYEE)
@@ -158,9 +178,22 @@ class Demande(models.Model):
     class Meta:
         verbose_name = "demande"
         ordering = ["-created_at", "-id"]
+        # Each list's filter and order has its index, so a page costs the page, not the table (see
+        # tests/requests_app/test_query_plans.py): the partner's history newest first (D8), the caisse's
+        # queue oldest first, the national list, the dashboard's open requests. The search's trigram index
+        # (demande_search_trgm, PostgreSQL only) is made by migration 0004, outside the models' state.
         indexes = [
-            models.Index(fields=["partenaire", "-created_at"], name="demande_partner_recent"),
-            models.Index(fields=["caisse", "state", "-created_at"], name="demande_caisse_state"),
+            models.Index(fields=["partenaire", "-created_at", "-id"], name="demande_partner_newest"),
+            models.Index(fields=["partenaire", "state", "-created_at", "-id"], name="demande_partner_state"),
+            models.Index(fields=["partenaire", "kind", "-created_at", "-id"], name="demande_partner_kind"),
+            models.Index(fields=["caisse", "created_at", "id"], name="demande_caisse_queue"),
+            models.Index(fields=["caisse", "state", "created_at", "id"], name="demande_caisse_state_age"),
+            models.Index(fields=["created_at", "id"], name="demande_queue"),
+            models.Index(
+                fields=["caisse", "created_at"],
+                name="demande_caisse_open",
+                condition=Q(state__in=OPEN_STATES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -279,5 +312,5 @@ def overdue_q(today) -> Q:
 
     condition = Q(pk__in=[])
     for kind, days in settings.DEMANDE_PROCESSING_DAYS.items():
-        condition |= Q(kind=kind, created_at__date__lt=subtract_working_days(today, days))
-    return condition & ~Q(state__in=FINAL_STATES)
+        condition |= Q(kind=kind, created_at__lt=start_of_day(subtract_working_days(today, days)))
+    return condition & Q(state__in=OPEN_STATES)

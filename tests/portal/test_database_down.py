@@ -175,3 +175,24 @@ def test_database_stopped_then_started_again_the_same_process_answers_503_then_s
     finally:
         _, errors = portal.communicate(timeout=30)  # closes its input: the loop ends
     assert "Traceback" not in errors
+
+
+def test_a_statement_stopped_by_its_timeout_gives_the_french_503_page(rf, caplog):
+    """DATABASE_STATEMENT_TIMEOUT_MS: PostgreSQL cancels the slow statement; the user gets the 503 page with
+    Retry-After, the log says which page was too slow."""
+    from django.db import OperationalError
+    from psycopg.errors import QueryCanceled
+
+    from portal.reliability import DatabaseUnavailableMiddleware
+
+    try:
+        try:
+            raise QueryCanceled("canceling statement due to statement timeout")
+        except QueryCanceled as cause:
+            raise OperationalError(str(cause)) from cause
+    except OperationalError as exc:
+        stopped = exc
+    response = DatabaseUnavailableMiddleware(lambda request: None).process_exception(rf.get("/demandes/"), stopped)
+    assert response.status_code == 503 and response["Retry-After"]
+    assert "Service momentanément indisponible" in response.content.decode()
+    assert "requête interrompue" in caplog.text and "/demandes/" in caplog.text

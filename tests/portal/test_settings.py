@@ -54,3 +54,25 @@ def test_unsafe_production_settings_fail_check_deploy():
     )
     assert result.returncode != 0
     assert "SESSION_COOKIE_SECURE" in result.stderr or "security.W012" in result.stderr
+
+
+STATEMENT = (
+    "from django.db import connection\n"
+    "with connection.cursor() as cursor:\n"
+    "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
+    "    cursor.execute('SELECT pg_sleep(0.3)'); print('fini')\n"
+)
+
+
+def test_statement_timeout_stops_a_slow_statement_of_the_web_processes_only():
+    """A web process (DATABASE_STATEMENT_TIMEOUT_MS set) has its slow statement stopped by PostgreSQL; a job
+    or a migration (the variable unset) runs to its end."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    web = manage("shell", "--no-imports", "-c", STATEMENT, DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT_MS="100")
+    assert web.stdout.startswith("100ms") and "fini" not in web.stdout
+    assert "canceling statement due to statement timeout" in web.stderr
+    job = manage("shell", "--no-imports", "-c", STATEMENT, DATABASE_URL=url)
+    assert job.returncode == 0 and job.stdout.split() == ["0", "fini"], job.stderr

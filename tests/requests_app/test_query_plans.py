@@ -1,0 +1,192 @@
+"""D8 and the caisse's queue at national scale: every list query is served by an index that matches its filter
+and order, so a page costs the page, not the table (`make bench` measures it at 1 M requests).
+
+The pages are requested for real and the queries they send are captured, then explained by PostgreSQL on a few
+thousand rows with fresh statistics. Sequential scans are priced out (`enable_seqscan = off`): a sequential
+scan that still shows means no index can serve the query at all.
+"""
+
+import json
+import random
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.permissions import sync_agent_group
+from portal.text import fold
+from requests_app.models import Demande, DemandeKind, DemandeState
+from tests.conftest import verified_login
+from tests.factories import CaisseFactory, UserFactory, partner_with_access
+
+pytestmark = pytest.mark.django_db
+
+TABLE = "requests_app_demande"
+# The unique constraint's index, or Django's pattern-ops twin of it: both find one reference by equality.
+REFERENCE_INDEXES = {"requests_app_demande_reference_key", "requests_app_demande_reference_43f6d968_like"}
+NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
+
+
+@pytest.fixture
+def volume():
+    """8,000 requests of the five kinds: one big structure with 10 % of them, 59 ordinary ones, 4 caisses."""
+    rng = random.Random(8)
+    caisses = [CaisseFactory() for _ in range(4)]
+    conventions = [partner_with_access(caisse=caisses[i % 4]) for i in range(60)]
+    filers = [UserFactory(partenaire=c.convention_metier.partenaire) for c in conventions]
+    start = timezone.make_aware(datetime(2024, 1, 1))
+    rows = []
+    for n in range(8000):
+        index = 0 if n % 10 == 0 else 1 + n % 59
+        convention = conventions[index]
+        created = start + timedelta(minutes=n * 120)
+        last, first = rng.choice(NAMES), rng.choice(["Léa", "Jean", "Inès", "Paul"])
+        demande = Demande(
+            # Every kind's own fields are filled, so that any kind satisfies the table's constraints.
+            kind=rng.choice(list(DemandeKind)),
+            dossier_type="puma",
+            nature="autre",
+            urgency="normale",
+            modality="visio",
+            slot_1=created,
+            document_type="autre",
+            delivery="assure",
+            partenaire=convention.convention_metier.partenaire,
+            caisse=convention.convention_metier.caisse,
+            filed_by=filers[index],
+            created_at=created,
+            state_changed_at=created,
+            state=DemandeState.TRAITEE if n < 7000 else rng.choice(list(DemandeState)),
+            assure_civilite="mme",
+            assure_last_name=last,
+            assure_first_name=first,
+            assure_birth_date=date(1980, 1, 1),
+            assure_departement="59",
+        )
+        demande.search_text = fold(f"{demande.reference} {last} {first}")
+        rows.append(demande)
+    rows[4320].assure_last_name = "Quillevère"
+    rows[4320].search_text = fold(f"{rows[4320].reference} Quillevère Léa")
+    Demande.objects.bulk_create(rows, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {TABLE}")
+    return {"big": conventions[0], "caisse": caisses[0], "rows": rows}
+
+
+def plan_nodes(sql: str) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes, todo = [], [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo.extend(node.get("Plans", []))
+    return nodes
+
+
+def demande_queries(client, url) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+    return [q["sql"] for q in queries.captured_queries if f'FROM "{TABLE}"' in q["sql"]]
+
+
+def assert_served(client, url, indexes: set[str], *, ordered=True):
+    """Every query on the requests table uses an index, one of `indexes` serves the list and, for a list
+    (`ordered`), in its order: no sort of more than a page of rows. (A search sorts the few rows it found.)"""
+    queries = demande_queries(client, url)
+    assert queries, url
+    used = set()
+    for sql in queries:
+        nodes = plan_nodes(sql)
+        scans = [n for n in nodes if n.get("Relation Name") == TABLE]
+        assert all(n["Node Type"] != "Seq Scan" for n in scans), (url, sql)
+        sorts = [n for n in nodes if n["Node Type"] == "Sort" and n["Plan Rows"] > 50]
+        assert not (ordered and sorts), ("a sort of the rows", url, sql)
+        used |= {n.get("Index Name") for n in nodes}
+    assert indexes & used, (url, used)
+
+
+@pytest.fixture
+def technicien(client, volume):
+    return verified_login(client, UserFactory(partenaire=volume["big"].convention_metier.partenaire))
+
+
+@pytest.fixture
+def agent(client, volume):
+    user = UserFactory(agent=True, caisse=volume["caisse"])
+    user.groups.add(sync_agent_group())
+    return verified_login(client, user)
+
+
+def test_d8_history_page_reads_the_structures_newest_rows_by_index(technicien):
+    assert_served(technicien, reverse("demandes"), {"demande_partner_newest"})
+
+
+def test_d8_history_filtered_by_state_kind_and_dates_uses_the_state_index(technicien):
+    query = "?state=traitee&kind=contact&since=2024-03-01&until=2025-09-30"
+    assert_served(technicien, reverse("demandes") + query, {"demande_partner_state", "demande_partner_kind"})
+
+
+def test_d8_history_filtered_by_kind_uses_the_kind_index(technicien):
+    assert_served(technicien, reverse("demandes") + "?kind=contact", {"demande_partner_kind"})
+
+
+def test_d8_history_search_by_reference_uses_its_unique_index(technicien, volume):
+    reference = volume["rows"][10].reference
+    assert_served(technicien, reverse("demandes") + f"?q={reference.lower()}", REFERENCE_INDEXES, ordered=False)
+
+
+def test_d8_history_search_by_name_uses_the_trigram_index(technicien):
+    assert_served(technicien, reverse("demandes") + "?q=quillevere", {"demande_search_trgm"}, ordered=False)
+
+
+def test_d8_history_export_streams_the_structures_rows_by_index(technicien):
+    assert_served(technicien, reverse("demandes_export"), {"demande_partner_newest"})
+
+
+def test_d7_caisse_queue_oldest_first_by_index(agent):
+    assert_served(agent, reverse("admin:requests_app_demande_changelist"), {"demande_caisse_queue"})
+
+
+def test_d7_caisse_queue_by_state_by_index(agent):
+    url = reverse("admin:requests_app_demande_changelist") + "?state__exact=en_cours"
+    assert_served(agent, url, {"demande_caisse_state_age"})
+
+
+def test_d7_caisse_queue_search_by_reference_uses_its_unique_index(agent, volume):
+    url = reverse("admin:requests_app_demande_changelist") + f"?q={volume['rows'][0].reference}"
+    assert_served(agent, url, REFERENCE_INDEXES, ordered=False)
+
+
+def test_d7_caisse_queue_search_by_name_uses_the_trigram_index(agent):
+    url = reverse("admin:requests_app_demande_changelist") + "?q=Quillevère"
+    assert_served(agent, url, {"demande_search_trgm"}, ordered=False)
+
+
+def test_d7_dashboard_counts_only_open_requests_by_partial_index(agent):
+    assert_served(agent, reverse("admin:index"), {"demande_caisse_open"})
+
+
+def test_d8_history_counts_at_most_a_capped_number_of_rows(technicien, monkeypatch):
+    """Past the cap (here 500 for the big structure's 800 requests) the page says "plus de 500", offers the
+    pages up to it, and its count reads at most cap + 1 rows."""
+    monkeypatch.setattr("portal.pagination.COUNT_CAP", 500)
+    response = technicien.get(reverse("demandes") + "?page=999")
+    page = response.context["page"]
+    assert "Demandes (plus de 500)" in response.content.decode()
+    assert (page.number, page.paginator.num_pages, len(page.object_list)) == (20, 20, 25)
+    counts = [sql for sql in demande_queries(technicien, reverse("demandes")) if "COUNT(" in sql]
+    assert counts and all("LIMIT 501" in sql for sql in counts)
+    monkeypatch.setattr("portal.pagination.COUNT_CAP", 1000)
+    response = technicien.get(reverse("demandes"))
+    assert "Demandes (800)" in response.content.decode()
+    assert response.context["page"].paginator.num_pages == 32
