@@ -18,9 +18,9 @@ AGENT_PERMISSIONS = {
     "requests_app": {
         "healthterm": ["view", "add", "change"],
         "demande": ["view", "change"],
-        # the thread and the state history, shown on the request's page
+        # the thread and the request's history, shown on the request's page
         "message": ["view"],
-        "statechange": ["view"],
+        "demandechange": ["view"],
     },
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.

@@ -20,7 +20,7 @@ from portal.pagination import CappedPaginator
 
 from . import services
 from .guard import FreeTextField
-from .models import TRANSITIONS, Demande, DemandeKind, DemandeState, Message, StateChange, overdue_q
+from .models import TRANSITIONS, Demande, DemandeChange, DemandeKind, DemandeState, Message, overdue_q
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -119,19 +119,29 @@ class MessageInline(admin.TabularInline):
         )
 
 
-class StateChangeInline(admin.TabularInline):
-    model = StateChange
+class DemandeChangeInline(admin.TabularInline):
+    """D7: every change of the request — state, agent, appointment — with who and when."""
+
+    model = DemandeChange
     extra = 0
     can_delete = False
-    fields = ["at", "from_state", "to_state", "by"]
+    fields = ["at", "field", "old", "new", "by"]
     readonly_fields = fields
-    verbose_name_plural = "historique des états"
+    verbose_name_plural = "historique de la demande (états, agent en charge, rendez-vous)"
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
+
+    @admin.display(description="avant")
+    def old(self, change):
+        return change.old_display
+
+    @admin.display(description="après")
+    def new(self, change):
+        return change.new_display
 
 
 class AnswerForm(forms.Form):
@@ -238,7 +248,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
         "export_csv",
         *[f"move_to_{state.value}" for state in DemandeState if state != DemandeState.ENVOYEE],
     ]
-    inlines = [MessageInline, StateChangeInline]
+    inlines = [MessageInline, DemandeChangeInline]
     readonly_fields = [
         "reference",
         "kind",

@@ -208,7 +208,7 @@ def detail(request, reference):
             "thread": thread,
             "form": form,
             "can_reply": services.can_reply(request.user, demande),
-            "state_changes": demande.state_changes.select_related("by"),
+            "state_changes": demande.changes.states().select_related("by"),
         },
     )
 
@@ -243,7 +243,7 @@ def reply(request, reference):
             "form": form,
             "can_reply": services.can_reply(request.user, demande),
             "staged": services.staged_pieces(request.user, token),
-            "state_changes": demande.state_changes.select_related("by"),
+            "state_changes": demande.changes.states().select_related("by"),
         },
         status=200,
     )

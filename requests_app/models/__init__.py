@@ -4,8 +4,10 @@ from .demande import (  # noqa: F401
     FINAL_STATES,
     OPEN_STATES,
     TRANSITIONS,
+    ChangedField,
     Delivery,
     Demande,
+    DemandeChange,
     DemandeKind,
     DemandeState,
     Direction,
@@ -16,7 +18,6 @@ from .demande import (  # noqa: F401
     PieceJointe,
     Side,
     SignalementNature,
-    StateChange,
     Urgency,
     overdue_q,
 )

@@ -2,8 +2,10 @@
 
 import re
 import secrets
+from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -288,22 +290,66 @@ class PieceJointe(models.Model):
         return self.original_name
 
 
-class StateChange(models.Model):
-    """Who moved the request to which state, when (D7)."""
+class ChangedField(models.TextChoices):
+    """What the history of a request records (D7): its states, and every field the caisse sets on it."""
 
-    demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="state_changes")
-    from_state = models.CharField("ancien état", max_length=12, choices=DemandeState.choices, blank=True)
-    to_state = models.CharField("nouvel état", max_length=12, choices=DemandeState.choices)
+    STATE = "state", "état"
+    ASSIGNED_TO = "assigned_to", "agent en charge"
+    APPOINTMENT_AT = "appointment_at", "rendez-vous fixé le"
+    APPOINTMENT_PLACE = "appointment_place", "lieu du rendez-vous"
+
+
+class DemandeChangeQuerySet(models.QuerySet):
+    def states(self):
+        """The state history, the part the partner sees (D7)."""
+        return self.filter(field=ChangedField.STATE)
+
+
+class DemandeChange(models.Model):
+    """Who changed what on the request, from which value to which, when (D7). Values are stored as codes (a
+    state, an account's number, an ISO date): labels and names are read when shown, so a purged account's
+    name is never kept here (A15)."""
+
+    demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField("champ", max_length=20, choices=ChangedField.choices, default=ChangedField.STATE)
+    old_value = models.CharField("ancienne valeur", max_length=300, blank=True)
+    new_value = models.CharField("nouvelle valeur", max_length=300, blank=True)
     by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name="par")
     at = models.DateTimeField("le", default=timezone.now)
 
+    objects = DemandeChangeQuerySet.as_manager()
+
     class Meta:
-        verbose_name = "changement d'état"
-        verbose_name_plural = "changements d'état"
+        verbose_name = "modification de la demande"
+        verbose_name_plural = "historique de la demande"
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.get_from_state_display() or '—'} → {self.get_to_state_display()}"
+        return f"{self.get_field_display()} : {self.old_display or '—'} → {self.new_display or '—'}"
+
+    def _display(self, value: str) -> str:
+        if not value:
+            return ""
+        if self.field == ChangedField.STATE:
+            return DemandeState(value).label
+        if self.field == ChangedField.APPOINTMENT_AT:
+            return timezone.localtime(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
+        if self.field == ChangedField.ASSIGNED_TO:
+            return _account_name(int(value))
+        return value
+
+    @property
+    def old_display(self) -> str:
+        return self._display(self.old_value)
+
+    @property
+    def new_display(self) -> str:
+        return self._display(self.new_value)
+
+
+def _account_name(pk: int) -> str:
+    user = get_user_model().objects.filter(pk=pk).first()
+    return (user.get_full_name() if user else "") or "Compte supprimé"
 
 
 def overdue_q(today) -> Q:

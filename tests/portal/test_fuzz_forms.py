@@ -67,7 +67,7 @@ from conventions.models import (
 )
 from portal.models import DocumentPartenaire, JournalEntry, MaintenanceNotice
 from requests_app import services as demande_services
-from requests_app.models import Demande, DemandeKind, HealthTerm, Message, PieceJointe, StateChange
+from requests_app.models import Demande, DemandeChange, DemandeKind, HealthTerm, Message, PieceJointe
 from tests.conftest import verified_login
 from tests.factories import DomaineEmailFactory, UserFactory, partner_with_access
 
@@ -332,7 +332,7 @@ RULED_MODELS = [
     CGU,
     Demande,
     Message,
-    StateChange,
+    DemandeChange,
     PieceJointe,
     MaintenanceNotice,
     DocumentPartenaire,
@@ -413,10 +413,12 @@ def rule_violations(before: dict, *, quotas: bool = True, media=None) -> list[st
             problems.append(f"A11: partner {pk} lost its last active gestionnaire")
     # D7: a request has its first message and its history, which ends on its current state; A1: filed by a
     # technicien.
-    last_state = StateChange.objects.filter(demande=OuterRef("pk")).order_by("-at", "-id").values("to_state")[:1]
+    last_state = (
+        DemandeChange.objects.states().filter(demande=OuterRef("pk")).order_by("-at", "-id").values("new_value")[:1]
+    )
     for reference, messages, changes, state, last, profile in Demande.objects.annotate(
         messages_count=Count("messages", distinct=True),
-        changes=Count("state_changes", distinct=True),
+        changes=Count("changes", filter=Q(changes__field="state"), distinct=True),
         last=Subquery(last_state),
     ).values_list("reference", "messages_count", "changes", "state", "last", "filed_by__profile"):
         if not messages or not changes or last != state:

@@ -93,7 +93,7 @@ def test_d1_d2_technicien_files_each_of_the_five_requests(client, convention, te
     assert (demande.kind, demande.state, demande.filed_by) == (kind, DemandeState.ENVOYEE, technicien)
     assert demande.messages.get().body == "Merci de nous rappeler."
     assert demande.pieces.get().original_name == "justificatif.pdf"
-    assert demande.state_changes.get().to_state == DemandeState.ENVOYEE
+    assert demande.changes.states().get().new_value == DemandeState.ENVOYEE
 
 
 def test_d2_gestionnaire_does_not_file(client, convention):
@@ -224,7 +224,7 @@ def test_d7_transitions_follow_the_table_and_are_recorded(convention, technicien
     services.change_state(demande, DemandeState.TRAITEE, by=agent)
     with pytest.raises(Exception, match="ne peut pas passer"):
         services.change_state(demande, DemandeState.EN_COURS, by=agent)
-    assert [c.to_state for c in demande.state_changes.all()] == ["envoyee", "en_attente", "en_cours", "traitee"]
+    assert [c.new_value for c in demande.changes.states()] == ["envoyee", "en_attente", "en_cours", "traitee"]
     (message,) = mail.outbox
     assert demande.reference in message.body and "/demandes/" in message.body
     assert "Dupré" not in message.body and "Éloïse" not in message.body and "Dupré" not in message.subject

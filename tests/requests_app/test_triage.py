@@ -86,7 +86,7 @@ def test_d7_transition_not_in_the_table_is_refused_and_changes_nothing(client, a
     assert "ne peut pas passer" in response.content.decode()
     demande.refresh_from_db()
     assert demande.state == DemandeState.TRAITEE
-    assert demande.state_changes.count() == 2
+    assert demande.changes.states().count() == 2
 
 
 def test_d6_outgoing_document_to_a_partner_not_habilite_is_refused(agent, technicien):
