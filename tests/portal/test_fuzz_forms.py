@@ -418,9 +418,9 @@ def rule_violations(before: dict, *, quotas: bool = True, media=None) -> list[st
     )
     for reference, messages, changes, state, last, profile in Demande.objects.annotate(
         messages_count=Count("messages", distinct=True),
-        changes=Count("changes", filter=Q(changes__field="state"), distinct=True),
+        state_changes=Count("changes", filter=Q(changes__field="state"), distinct=True),
         last=Subquery(last_state),
-    ).values_list("reference", "messages_count", "changes", "state", "last", "filed_by__profile"):
+    ).values_list("reference", "messages_count", "state_changes", "state", "last", "filed_by__profile"):
         if not messages or not changes or last != state:
             problems.append(f"D7: request {reference}: {messages} message(s), history ending on {last}, state {state}")
         if profile != Profile.TECHNICIEN:
