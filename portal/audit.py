@@ -35,10 +35,24 @@ def record(
         ip=client_ip(request),
         details=details or {},
     )
+    _aim(entry, target)
+    entry.save()
+    return entry
+
+
+def record_many(action: Action, targets, *, actor=None, details: dict | None = None) -> list[JournalEntry]:
+    """The same event on many objects, in one INSERT (the jobs, the consistency checks)."""
+    entries = []
+    for target in targets:
+        entry = JournalEntry(action=action, actor=actor, details=details or {})
+        _aim(entry, target)
+        entries.append(entry)
+    return JournalEntry.objects.bulk_create(entries)
+
+
+def _aim(entry: JournalEntry, target: models.Model | None) -> None:
     if target is not None:
         entry.target_type = target._meta.label_lower
         entry.target_id = str(target.pk)
         # Accounts are named by number only: the journal never changes, a person's name must be erasable (A15).
         entry.target_label = str(getattr(target, "audit_label", None) or target)[:200]
-    entry.save()
-    return entry

@@ -44,6 +44,12 @@ def _staged_pieces(**kwargs):
     return purge_staged_pieces(**kwargs)
 
 
+def _consistency(**kwargs):
+    from .consistency import run
+
+    return run(**kwargs)
+
+
 JOBS = (
     Job("emails_en_attente", "Emails restés en attente d'envoi", _outbox, crontab()),
     Job(
@@ -72,6 +78,7 @@ JOBS = (
     ),
     Job("liens_expires", "Liens d'activation expirés", _lifecycle("expire_invitations"), crontab(minute=5)),
     Job("pieces_abandonnees", "Pièces jointes de formulaires abandonnés", _staged_pieces, crontab(hour=3, minute=0)),
+    Job("coherence", "Contrôles de cohérence entre les données", _consistency, crontab(hour=4, minute=0)),
     Job(
         "rappels_mots_de_passe",
         "Rappels d'expiration des mots de passe",

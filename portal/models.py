@@ -57,6 +57,8 @@ class Action(models.TextChoices):
     DOCUMENT_DOWNLOADED = "document_downloaded", "Document téléchargé"
     DEMANDE_READ = "demande_read", "Demande consultée"
     PIECE_JOINTE_READ = "piece_jointe_read", "Pièce jointe consultée"
+    CONSISTENCY_CHECKED = "consistency_checked", "Contrôle de cohérence effectué"
+    CONSISTENCY_FINDING = "consistency_finding", "Incohérence trouvée par le contrôle"
 
 
 class JournalEntry(models.Model):

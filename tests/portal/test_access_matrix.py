@@ -184,6 +184,7 @@ EXPECTED: dict[str, dict] = {
     "admin:auth_group_delete": back_office(403, 403, 200),
     "admin:auth_group_history": back_office(403, 403, 200),
     "admin:autocomplete": back_office(200, 200, 200),
+    "admin:consistency": back_office(403, 403, 200),  # the national administrator's, across every caisse
     "admin:conventions_caisse_add": back_office(403, 403, 200),
     "admin:conventions_caisse_change": back_office(200, 404, 200),
     "admin:conventions_caisse_changelist": back_office(200, 200, 200),
