@@ -31,9 +31,6 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# pytest (>= 8.2) exports PYTEST_VERSION: tests always run on the real PostgreSQL server.
-TESTING = "PYTEST_VERSION" in os.environ
-
 DEBUG = env_bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -111,14 +108,10 @@ TEMPLATES = [
 ]
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-# Database: DATABASE_URL, else the embedded SQLite file (`make run` with no services);
-# under pytest the local PostgreSQL server, since the tests must run on it.
-_default_database_url = (
-    "postgres://postgres@127.0.0.1:5432/espace_partenaires" if TESTING else f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-)
+# Database: DATABASE_URL, else the embedded SQLite file (`make run` with no services).
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or _default_database_url,
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -184,14 +177,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
-# Development and tests serve static files from the apps (no collectstatic needed).
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Development serves static files from the apps (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Background jobs: Redis when REDIS_URL is set, else tasks run in-process (embedded mode).
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -135,13 +135,13 @@ def free_port() -> int:
 
 def subprocess_env(**overrides) -> dict:
     """The environment of a portal process started by a test (a worker, a script): the test's own database
-    unless told otherwise, production code paths (no PYTEST_VERSION)."""
+    unless told otherwise, and the production settings module."""
     from django.db import connection
 
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
-        **{k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"},
+        **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         **overrides,

@@ -219,7 +219,6 @@ def test_4_hsts_is_sent_on_https_for_at_least_6_months(client, settings):
 def test_4_production_settings_send_hsts_for_a_year_and_keep_the_strict_policy():
     """DJANGO_DEBUG=false, as in production: HSTS one year, the same CSP (no 'unsafe-inline' for scripts)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.pop("PYTEST_VERSION", None)
     script = (
         "import json; from django.conf import settings; "
         "print(json.dumps({'hsts': settings.SECURE_HSTS_SECONDS, 'sub': settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "

@@ -228,7 +228,6 @@ def test_3_a_change_without_a_new_email_sends_no_email_notice(django_capture_on_
 
 def production(*args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.pop("PYTEST_VERSION", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

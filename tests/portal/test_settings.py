@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def manage(*args, **env):
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    clean_env.pop("PYTEST_VERSION", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
