@@ -1,4 +1,4 @@
-"""With the database down, the portal answers a French 503 page, never a traceback (issue 7)."""
+"""With the database down, the portal answers a French 503 page, never a traceback."""
 
 import logging
 

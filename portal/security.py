@@ -1,4 +1,4 @@
-"""Security headers, session lifetime and login lockout (issue 7: ASVS V2, V3, V14).
+"""Security headers, session lifetime and login lockout (A13, A17; ASVS V2, V3, V14).
 
 - `ContentSecurityPolicyMiddleware`: django-csp 4 whose nonce any template that asks for it gets.
 - `PermissionsPolicyMiddleware`: the browser features the portal never uses are switched off.

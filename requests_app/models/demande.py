@@ -137,7 +137,7 @@ class Demande(models.Model):
     assigned_to = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="agent en charge"
     )
-    # One form, one request: a reload or a double click posts the same token (D7, issue 4 item 8).
+    # One form, one request: a reload or a double click posts the same token (D7).
     form_token = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     # The insured (D3): never the NIR.

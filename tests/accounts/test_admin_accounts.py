@@ -18,8 +18,9 @@ from accounts.models import (
     User,
 )
 from accounts.permissions import sync_agent_group
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import ConventionUtilisationFactory, DomaineEmailFactory, UserFactory
+from tests.conventions.factories import ConventionUtilisationFactory, DomaineEmailFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AccountState, GestionnaireRequest, Profile, User
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import DomaineEmailFactory, PartenaireFactory, UserFactory
+from tests.conventions.factories import DomaineEmailFactory, PartenaireFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,9 @@ from accounts.models import (
     RequestStatus,
     User,
 )
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import DomaineEmailFactory, PartenaireFactory, UserFactory, partner_with_access
+from tests.conventions.factories import DomaineEmailFactory, PartenaireFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

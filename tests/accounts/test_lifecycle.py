@@ -1,4 +1,4 @@
-"""Issue 6: the scheduled jobs on PostgreSQL, with time-machine: A14, C4, A11, A15, A7, A16, A5."""
+"""The scheduled jobs on PostgreSQL, with time-machine: A14, C4, A11, A15, A7, A16, A5."""
 
 import threading
 import uuid
@@ -26,7 +26,8 @@ from conventions.models import ConventionStatus
 from portal.models import Action, JournalEntry
 from requests_app import services as demande_services
 from requests_app.models import Demande, DemandeKind
-from tests.factories import ConventionUtilisationFactory, DomaineEmailFactory, UserFactory, partner_with_access
+from tests.accounts.factories import UserFactory
+from tests.conventions.factories import ConventionUtilisationFactory, DomaineEmailFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")

@@ -1,4 +1,4 @@
-"""Issue 7, item 3: django-axes locks the login after repeated failures, per account and per address.
+"""A13, ASVS V2: django-axes locks the login after repeated failures, per account and per address.
 
 The French lockout page (HTTP 429) never says whether the account exists; the audit journal still
 records every failure; a success forgets its own account's failures only.
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from portal.audit import client_ip
 from portal.models import Action, JournalEntry
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Un-mot-de-passe-solide-1"

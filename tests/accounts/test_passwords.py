@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from accounts import invitations, services
 from accounts.models import AccountState, Profile
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import DomaineEmailFactory, PartenaireFactory, UserFactory
+from tests.conventions.factories import DomaineEmailFactory, PartenaireFactory
 
 pytestmark = pytest.mark.django_db
 GOOD = "Soleil-Levant-2026"

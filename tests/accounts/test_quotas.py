@@ -8,7 +8,8 @@ from django.db import close_old_connections, connection
 
 from accounts import services
 from accounts.models import AccountState, InactivationReason, Profile, User
-from tests.factories import DomaineEmailFactory, PartenaireFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.conventions.factories import DomaineEmailFactory, PartenaireFactory
 
 
 def identity(n, domain="structure.example"):

@@ -22,7 +22,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import lifecycle, two_factor
 from accounts.permissions import sync_agent_group
 from portal.models import Action, JournalEntry
-from tests.factories import CaisseFactory, PartenaireFactory, UserFactory, partner_with_access
+from tests.accounts.factories import UserFactory
+from tests.conventions.factories import CaisseFactory, PartenaireFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

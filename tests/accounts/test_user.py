@@ -5,7 +5,8 @@ from django.db import IntegrityError
 
 from accounts.models import Profile, User
 from accounts.quotas import quotas_for_member_count
-from tests.factories import CaisseFactory, PartenaireFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.conventions.factories import CaisseFactory, PartenaireFactory
 
 pytestmark = pytest.mark.django_db
 

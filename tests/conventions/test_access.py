@@ -6,7 +6,7 @@ import pytest
 
 from conventions import access, services
 from conventions.models import Service
-from tests.factories import CaisseFactory, ConventionUtilisationFactory, partner_with_access
+from tests.conventions.factories import CaisseFactory, ConventionUtilisationFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ from django.urls import reverse
 
 from accounts.permissions import sync_agent_group
 from conventions.models import ConventionStatus, ConventionUtilisation, MiseEnDemeure, Partenaire
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import (
+from tests.conventions.factories import (
     CaisseFactory,
     ConventionMetierFactory,
     ConventionUtilisationFactory,
     MiseEnDemeureFactory,
-    UserFactory,
     valid_siret,
 )
 

@@ -6,7 +6,7 @@ from django.db import IntegrityError
 
 from conventions import services
 from conventions.models import DomaineEmail, Partenaire, Referent
-from tests.factories import (
+from tests.conventions.factories import (
     CaisseFactory,
     DomaineEmailFactory,
     PartenaireFactory,

@@ -1,4 +1,4 @@
-"""Issue 7 item 2: the access matrix, generated from the URL configuration (A13, A17, C7, D8, P4; ASVS V4).
+"""The access matrix, generated from the URL configuration (A13, A17, C7, D8, P4; ASVS V4).
 
 Every URL of the resolver — portal pages and the back-office, named or not — is requested (GET only) by every
 profile; the answer must be the one written in EXPECTED. A URL added without a row in EXPECTED fails
@@ -42,8 +42,9 @@ from portal.models import Action, DocumentCategory, DocumentPartenaire, Maintena
 from requests_app import services as demande_services
 from requests_app import uploads
 from requests_app.models import DemandeKind, Direction, HealthTerm, PieceJointe
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import CaisseFactory, DomaineEmailFactory, UserFactory, partner_with_access
+from tests.conventions.factories import CaisseFactory, DomaineEmailFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from portal import audit
 from portal.models import Action, AppendOnlyError, JournalEntry
-from tests.factories import PartenaireFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.conventions.factories import PartenaireFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Issue 6: a real Celery worker, in-process, on the real Redis broker, runs a scheduled job (not eager)."""
+"""The scheduled jobs: a real Celery worker, in-process, on the real Redis broker, runs a scheduled job (not eager)."""
 
 import time
 import uuid
@@ -12,8 +12,8 @@ from accounts.models import AccountState, InactivationReason, User
 from portal.celery import app
 from portal.jobs import JOBS
 from portal.tasks import run_job
+from tests.accounts.factories import UserFactory
 from tests.conftest import celery_configured
-from tests.factories import UserFactory
 
 
 @pytest.fixture

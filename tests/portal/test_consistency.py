@@ -12,10 +12,11 @@ from conventions.models import ConventionStatus
 from portal import consistency
 from portal.jobs import BY_NAME
 from portal.models import Action, JournalEntry
-from requests_app import services
-from requests_app.models import Demande, DemandeKind, DemandeState
+from requests_app.models import Demande, DemandeState
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
+from tests.requests_app.factories import DemandeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,20 +27,7 @@ def world():
     partenaire = convention.convention_metier.partenaire
     gestionnaire = UserFactory(gestionnaire=True, partenaire=partenaire)
     technicien = UserFactory(partenaire=partenaire, attached_to=gestionnaire)
-    demande = services.submit_demande(
-        user=technicien,
-        caisse=convention.convention_metier.caisse,
-        kind=DemandeKind.CONTACT,
-        fields={
-            "assure_civilite": "m",
-            "assure_last_name": "Roussel",
-            "assure_first_name": "Yanis",
-            "assure_birth_date": "1979-04-12",
-            "assure_departement": "62",
-        },
-        message="Merci de rappeler la personne.",
-        form_token=None,
-    )
+    demande = DemandeFactory(convention=convention, filed_by=technicien)
     return {"convention": convention, "partenaire": partenaire, "technicien": technicien, "demande": demande}
 
 

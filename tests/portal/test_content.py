@@ -19,8 +19,9 @@ from portal import content
 from portal.context_processors import maintenance_notices
 from portal.models import Action, DocumentCategory, DocumentPartenaire, JournalEntry, MaintenanceNotice
 from requests_app.uploads import CheckedFile
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import CaisseFactory, UserFactory, partner_with_access
+from tests.conventions.factories import CaisseFactory, partner_with_access
 from tests.requests_app.files import html, pdf, pdf_with_eicar, upload
 
 pytestmark = pytest.mark.django_db

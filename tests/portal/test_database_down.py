@@ -1,4 +1,4 @@
-"""Issue 7 item 8: with the database down, the portal answers a French 503 page, never a traceback."""
+"""Availability: with the database down, the portal answers a French 503 page, never a traceback."""
 
 import contextlib
 import json

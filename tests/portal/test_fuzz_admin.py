@@ -1,4 +1,4 @@
-"""Issue 7 item 7 — fuzzing every back-office form: add and change forms of each registered model admin (with
+"""Fuzzing every back-office form: add and change forms of each registered model admin (with
 their inlines), every object-action form, the changelists' search and filters.
 
 The forms are discovered from the admin's own pages (GET, then the form and inline formsets in the response's
@@ -57,13 +57,13 @@ from portal.models import DocumentPartenaire, JournalEntry, MaintenanceNotice
 from requests_app import services as demande_services
 from requests_app.models import Demande, DemandeKind, HealthTerm
 from requests_app.uploads import CheckedFile
-from tests.factories import (
+from tests.accounts.factories import UserFactory
+from tests.conventions.factories import (
     ConventionMetierFactory,
     ConventionUtilisationFactory,
     DomaineEmailFactory,
     MiseEnDemeureFactory,
     PartenaireFactory,
-    UserFactory,
     partner_with_access,
     valid_siret,
 )

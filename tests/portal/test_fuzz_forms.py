@@ -1,4 +1,4 @@
-"""Issue 7 item 7 — fuzzing every portal form with hypothesis: never a 500, never a row that breaks a rule.
+"""Fuzzing every portal form with hypothesis: never a 500, never a row that breaks a rule.
 
 Each test posts arbitrary values (text with NUL, control characters, bidi marks, 10 000 characters, numbers far
 out of range, impossible dates, random files) to one portal page, through the real URL, middleware and
@@ -68,8 +68,9 @@ from conventions.models import (
 from portal.models import DocumentPartenaire, JournalEntry, MaintenanceNotice
 from requests_app import services as demande_services
 from requests_app.models import Demande, DemandeChange, DemandeKind, HealthTerm, Message, PieceJointe
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import DomaineEmailFactory, UserFactory, partner_with_access
+from tests.conventions.factories import DomaineEmailFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Issue 7 item 8: a worker killed in the middle of a job loses nothing; the next run finishes the work."""
+"""Jobs (A14, A15): a worker killed in the middle of a job loses nothing; the next run finishes the work."""
 
 import os
 import signal
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from accounts.models import AccountState, InactivationReason, User
 from portal.models import Action, JournalEntry
+from tests.accounts.factories import UserFactory
 from tests.conftest import celery_worker, subprocess_env
-from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = 400

@@ -1,4 +1,4 @@
-"""Issue 7 item 6 — no personal data in logs or emails.
+"""D3, D4, P4 — no personal data in logs or emails.
 
 Every portal form (and the agent's answer) is filled with a recognisable NIR (valid key, typed with spaces),
 a recognisable password and a recognisable name, refused and accepted variants alike; every logger is set to
@@ -35,8 +35,8 @@ from accounts.models import CGU, AccountState, TokenPurpose, User
 from portal.models import JournalEntry
 from portal.text import fold
 from requests_app.models import Demande, DemandeKind, PieceJointe
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory
 from tests.portal.test_fuzz_forms import DOMAIN, VALID_NIR, build_world, signed_in, tiny_pdf
 from tests.requests_app import files
 

@@ -1,4 +1,4 @@
-"""Issue 7 item 8: with Redis down, filing a request works and its email is sent once Redis is back."""
+"""D7 notifications, availability: with Redis down, filing a request works and its email is sent once Redis is back."""
 
 import socket
 import uuid
@@ -14,8 +14,9 @@ from portal.celery import app
 from portal.models import OutboxEmail
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState
+from tests.accounts.factories import UserFactory
 from tests.conftest import celery_configured
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from accounts.models import AccountState
 from conventions import services
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import CaisseFactory, ReferentFactory, UserFactory, partner_with_access
+from tests.conventions.factories import CaisseFactory, ReferentFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

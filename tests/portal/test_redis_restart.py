@@ -1,4 +1,4 @@
-"""Issue 7 item 8 with a real Redis stopped, then started again, and a real Celery worker: the request filed
+"""Availability with a real Redis stopped, then started again, and a real Celery worker: the request filed
 while Redis is down is saved and its email waits in the outbox; once Redis is back, the worker sends it, once.
 
 The Redis here is a private `redis-server` on a free port (the shared one on 6379 serves the other tests).

@@ -1,39 +1,21 @@
-"""Issue 5 item 1: an agent of caisse A sees nothing of caisse B — lists, search, autocomplete, export,
+"""C7, D8: an agent of caisse A sees nothing of caisse B — lists, search, autocomplete, export,
 URLs, dashboard — unless the national administrator opens B to it (django-guardian object permission)."""
-
-import uuid
-from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.permissions import sync_agent_group
-from requests_app import services
-from requests_app.models import DemandeKind
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
+from tests.requests_app.factories import DemandeFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def file_one(convention, last_name):
-    technicien = UserFactory(partenaire=convention.convention_metier.partenaire)
-    fields = {
-        "assure_civilite": "m",
-        "assure_last_name": last_name,
-        "assure_first_name": "Noé",
-        "assure_birth_date": date(1990, 5, 1),
-        "assure_departement": "59",
-    }
-    return services.submit_demande(
-        user=technicien,
-        caisse=convention.convention_metier.caisse,
-        kind=DemandeKind.CONTACT,
-        fields=fields,
-        message="Bonjour",
-        form_token=uuid.uuid4(),
-    )
+    return DemandeFactory(convention=convention, assure_last_name=last_name, assure_first_name="Noé")
 
 
 @pytest.fixture

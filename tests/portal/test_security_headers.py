@@ -1,4 +1,4 @@
-"""Issue 7, item 4: the security headers, read on the real responses of the portal and the back-office.
+"""P5 and ASVS V14: the security headers, read on the real responses of the portal and the back-office.
 
 CSP with a per-response nonce and no `unsafe-inline` for scripts, frame-ancestors 'none', nosniff,
 Referrer-Policy, X-Frame-Options, Permissions-Policy, Cross-Origin-Opener-Policy; HSTS on HTTPS.
@@ -18,8 +18,9 @@ from django.urls import reverse
 from portal import content
 from portal.models import DocumentCategory, DocumentPartenaire
 from requests_app.uploads import CheckedFile
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
 from tests.requests_app.files import pdf
 
 pytestmark = pytest.mark.django_db

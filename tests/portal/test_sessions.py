@@ -1,4 +1,4 @@
-"""Issue 7, item 3: sessions (ASVS V3).
+"""A13, A17: sessions (ASVS V3).
 
 A new session id at login; an idle timeout (30 min) and an absolute lifetime (12 h) even with activity;
 every session ends on a password change or an inactivation; an email on a password or email change;
@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from accounts import habilitations, invitations, services
 from accounts.models import InactivationReason
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import DomaineEmailFactory, UserFactory, partner_with_access
+from tests.conventions.factories import DomaineEmailFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

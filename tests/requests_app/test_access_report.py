@@ -1,4 +1,4 @@
-"""Issue 7 item 9: for one insured person, every access to their data, exported by the caisse."""
+"""P4, RGPD art. 15 (right of access): for one insured person, every access to their data, exported by the caisse."""
 
 import uuid
 from datetime import date
@@ -10,8 +10,9 @@ from accounts.permissions import sync_agent_group
 from portal.models import Action, JournalEntry
 from requests_app import services
 from requests_app.models import DemandeKind
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,9 @@ from conventions import services as convention_services
 from portal.models import Action, JournalEntry
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState, Direction, PieceJointe
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import CaisseFactory, UserFactory, partner_with_access
+from tests.conventions.factories import CaisseFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

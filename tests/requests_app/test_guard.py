@@ -22,8 +22,8 @@ from requests_app.guard import (
 )
 from requests_app.models import HealthTerm
 from requests_app.models.lexicon import HealthTermCategory
+from tests.accounts.factories import UserFactory
 from tests.conftest import load_health_lexicon, verified_login
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

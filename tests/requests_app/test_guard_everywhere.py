@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import ConventionUtilisationFactory, UserFactory
+from tests.conventions.factories import ConventionUtilisationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from django.utils import timezone
 from accounts.permissions import sync_agent_group
 from requests_app import services
 from requests_app.models import TRANSITIONS, ChangedField, Demande, DemandeKind, DemandeState
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
 
 pytestmark = pytest.mark.django_db
 

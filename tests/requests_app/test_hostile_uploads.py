@@ -1,4 +1,4 @@
-"""Issue 7 item 5 — hostile uploads at the page level: the request form's POST, the real clamd, the real storage.
+"""D5 — hostile uploads at the page level: the request form's POST, the real clamd, the real storage.
 
 Each hostile file is posted with an otherwise valid request form. A refused file gets a French message next to
 the files field, what was typed stays on the page, and nothing of it reaches the private storage (nor stays in
@@ -285,7 +285,7 @@ def test_d5_the_reply_form_refuses_a_virus_too(world):
     assert world.demande.messages.count() == 1
 
 
-# --- clamd stopped, then started again (issue 7 item 8) ----------------------------------------------------
+# --- clamd stopped, then started again (D5) ----------------------------------------------------
 
 
 @pytest.fixture

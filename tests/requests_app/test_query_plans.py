@@ -19,8 +19,9 @@ from django.utils import timezone
 from accounts.permissions import sync_agent_group
 from portal.text import fold
 from requests_app.models import Demande, DemandeKind, DemandeState
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import CaisseFactory, UserFactory, partner_with_access
+from tests.conventions.factories import CaisseFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,9 @@ from accounts.permissions import sync_agent_group
 from portal.models import Action, JournalEntry
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState, Direction
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import UserFactory, partner_with_access
+from tests.conventions.factories import partner_with_access
 from tests.requests_app.files import pdf, upload
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""factory-boy factories for the domain; valid SIRETs by construction."""
+"""factory-boy factories of the conventions app (C1–C7): caisses, partners (valid SIRETs), conventions."""
 
 from datetime import date
 
@@ -6,7 +6,6 @@ import factory
 from stdnum import luhn
 from stdnum.fr import siret as siret_checker
 
-from accounts.models import AccountState, Civilite, Profile, User
 from conventions.models import (
     Caisse,
     ConventionMetier,
@@ -104,28 +103,6 @@ class MiseEnDemeureFactory(factory.django.DjangoModelFactory):
     sent_on = date(2026, 1, 5)
     received_on = date(2026, 1, 7)
     grounds = "Utilisation non conforme aux CGU."
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"utilisateur{n}")
-    civilite = Civilite.MADAME
-    first_name = factory.Faker("first_name", locale="fr_FR")
-    last_name = factory.Faker("last_name", locale="fr_FR")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@structure.example")
-    profile = Profile.TECHNICIEN
-    partenaire = factory.SubFactory(PartenaireFactory)
-    caisse = None
-    state = AccountState.ACTIF
-    password = factory.django.Password("Un-mot-de-passe-solide-1")
-
-    class Params:
-        gestionnaire = factory.Trait(profile=Profile.GESTIONNAIRE)
-        agent = factory.Trait(profile=Profile.AGENT, partenaire=None, caisse=factory.SubFactory(CaisseFactory))
-        administrateur = factory.Trait(profile=Profile.ADMINISTRATEUR, partenaire=None, caisse=None, is_superuser=True)
 
 
 def partner_with_access(caisse=None, **partner_fields) -> ConventionUtilisation:

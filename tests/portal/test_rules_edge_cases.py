@@ -1,4 +1,4 @@
-"""Holes a security review found, each pinned by a test."""
+"""Edge cases of several rules — races, hostile input, local holidays — each test named after its rule."""
 
 import threading
 from datetime import timedelta
@@ -12,8 +12,9 @@ from accounts import invitations
 from accounts.models import AccountState, HabilitationReview, InactivationReason, TokenPurpose, User
 from accounts.permissions import sync_agent_group
 from conventions.models import Partenaire
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import ConventionUtilisationFactory, DomaineEmailFactory, UserFactory
+from tests.conventions.factories import ConventionUtilisationFactory, DomaineEmailFactory
 
 pytestmark = pytest.mark.django_db
 
