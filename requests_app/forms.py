@@ -29,8 +29,8 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+        # Every check (empty, size, type, antivirus…) is requests_app.uploads': one message per refused file.
+        return list(data) if isinstance(data, list | tuple) else ([data] if data else [])
 
 
 def _files_help() -> str:

@@ -62,7 +62,7 @@ def stage_files(user, token: uuid.UUID, files, *, direction=Direction.ENTRANTE) 
     accepted, refused = [], []
     for upload in files:
         try:
-            uploads.check_count(staged_pieces(user, token).count(), 1)
+            uploads.check_count(staged_pieces(user, token).count(), 1, name=getattr(upload, "name", ""))
             checked = uploads.check_upload(upload)
         except ValidationError as exc:
             refused.append(exc)

@@ -309,12 +309,22 @@ def _check_pdf(content: bytes, name: str) -> None:
         )
 
 
-def check_count(already: int, adding: int) -> None:
-    """Refuse more than ATTACHMENT_MAX_COUNT attachments on one request."""
+def check_count(already: int, adding: int, *, name: str = "") -> None:
+    """Refuse more than ATTACHMENT_MAX_COUNT attachments on one request. Given the `name` of the one file being
+    added, the refusal names it and says the others stay attached."""
     limit = settings.ATTACHMENT_MAX_COUNT
     if already + adding <= limit:
         return
     room = max(limit - already, 0)
+    if name and adding == 1:
+        raise _refuse(
+            "« %(name)s » n'a pas été joint : une demande comporte au plus %(limit)s pièces jointes. Les %(already)s "
+            "déjà jointes sont conservées ; pour joindre celui-ci, retirez d'abord l'une d'elles.",
+            "too_many",
+            name=display_name(name),
+            limit=limit,
+            already=already,
+        )
     if room == 0:
         raise _refuse(
             "Une demande peut comporter au plus %(limit)s pièces jointes et celle-ci en a déjà %(already)s : "

@@ -39,6 +39,46 @@ def test_account_not_active_cannot_log_in(client, state):
     assert not client.login(username=user.username, password="Un-mot-de-passe-solide-1")
 
 
+PASSWORD = "Un-mot-de-passe-solide-1"
+GENERIC = "Identifiant ou mot de passe incorrect"
+
+
+def login_error(client, username, password) -> str:
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    return response.content.decode()
+
+
+def test_a13_inactivated_account_with_its_right_password_is_told_why_and_whom_to_ask(client, technicien):
+    technicien.state, technicien.inactivation_reason = AccountState.INACTIVE, "left_structure"
+    technicien.inactivated_at = timezone.make_aware(timezone.datetime(2026, 10, 5, 9, 30))
+    technicien.save()
+    content = login_error(client, technicien.username, PASSWORD)
+    assert "Votre compte a été inactivé le 05/10/2026" in content and "un gestionnaire de votre structure" in content
+    assert GENERIC not in content
+    assert GENERIC in login_error(client, technicien.username, "pas-le-bon")  # no hint without the password
+
+
+def test_a13_suspended_structure_is_told_so_after_the_right_password(client, technicien):
+    services.suspend_partenaire(technicien.partenaire, reason="Usage non conforme")
+    content = login_error(client, technicien.username, PASSWORD)
+    assert "suspendu par la caisse" in content and "référent Espace Partenaires de votre caisse" in content
+    assert GENERIC in login_error(client, technicien.username, "pas-le-bon")
+
+
+def test_a7_invited_account_is_told_to_use_its_activation_link(client, technicien):
+    technicien.state = AccountState.INVITE
+    technicien.save()
+    assert "pas encore activé" in login_error(client, technicien.username, PASSWORD)
+
+
+def test_a15_deleted_account_gets_the_generic_message(client, technicien):
+    technicien.state = AccountState.SUPPRIME
+    technicien.set_unusable_password()
+    technicien.save()
+    assert GENERIC in login_error(client, technicien.username, PASSWORD)
+
+
 def test_p3_contacts_lists_the_referents_of_the_partners_caisse_in_order(client, technicien):
     caisse = technicien.partenaire.conventions_metier.get().caisse
     ReferentFactory(caisse=caisse, position=2, full_name="Karim Benali", role="Chargé de mission")

@@ -232,6 +232,22 @@ def test_d5_hostile_file_names_get_a_random_stored_name_and_a_sanitised_shown_na
 def test_d5_a_zero_byte_file_is_refused(world):
     response = post_request_form(world, [("vide.pdf", b"", "application/pdf")])
     assert_refused_and_nothing_kept(world, response, "« vide.pdf » est vide")
+    assert len(response.context["form"].errors["files"]) == 1  # one message, not the field's and the check's
+
+
+def test_d5_files_beyond_the_count_are_named_and_the_others_kept(world, settings):
+    """Six files chosen at once for five places: the sixth is named as not attached, the five are kept (staged
+    for the form) and the form says so; nothing is filed while the form has an error."""
+    chosen = [(f"justificatif-{n}.pdf", files.pdf(pages=n), "application/pdf") for n in range(1, 7)]
+    response = post_request_form(world, chosen)
+    errors = response.context["form"].errors["files"]
+    assert errors == [
+        "« justificatif-6.pdf » n'a pas été joint : une demande comporte au plus 5 pièces jointes. Les 5 déjà "
+        "jointes sont conservées ; pour joindre celui-ci, retirez d'abord l'une d'elles."
+    ]
+    kept = sorted(PieceJointe.objects.values_list("original_name", flat=True))
+    assert kept == [f"justificatif-{n}.pdf" for n in range(1, 6)]
+    assert not Demande.objects.exclude(pk=world.demande.pk).exists()
 
 
 def test_d5_a_file_of_10_mb_and_1_byte_is_refused_and_leaves_nothing_behind(world, settings):
