@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "accounts",
     "conventions",
     "requests_app",
+    # The performance bench's data command (issue 10); its pages and middleware only in bench.settings.
+    "bench",
 ]
 
 MIDDLEWARE = [
