@@ -13,12 +13,11 @@ because it creates logins with a published password and TOTP key.
 
 import hashlib
 import math
-import os
 import random
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.apps import apps
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -39,9 +38,9 @@ from accounts.models import (
     GestionnaireRequestKind,
     HabilitationRequest,
     HabilitationReview,
+    InactivationReason,
     IncidentKind,
     IncidentSource,
-    InactivationReason,
     Profile,
     TokenPurpose,
     User,
@@ -62,12 +61,10 @@ from portal.working_days import add_working_days
 from requests_app import guard
 
 from . import vocabulary as voc
+from .credentials import BENCH_PASSWORD, BENCH_TOTP_KEY
 from .sql import copy_rows, insert_history, reset_sequences
 from .sql_requests import generate_requests
 
-# Published on purpose (README): the runner logs in with them. Never on a non-bench database (see check_database).
-BENCH_PASSWORD = os.environ.get("BENCH_PASSWORD", "Banc-de-mesure-2026!")
-BENCH_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key, as the demo accounts
 CGU_VERSION = "banc-2026.1"
 WINDOW_DAYS = 3 * 365  # requests kept for several years (SPEC: scale to plan for)
 
@@ -240,7 +237,9 @@ class Generator:
         partners = []
         for pid in range(1, plan.partners + 1):
             band = rng.random()
-            member_count = rng.randint(1, 10) if band < 0.3 else rng.randint(11, 25) if band < 0.6 else rng.randint(26, 300)
+            member_count = (
+                rng.randint(1, 10) if band < 0.3 else rng.randint(11, 25) if band < 0.6 else rng.randint(26, 300)
+            )
             kind = rng.choices(kinds, weights)[0]
             if pid == 1:
                 kind, member_count = "ccas", 400
@@ -276,7 +275,9 @@ class Generator:
             without_convention = rng.random() < 0.01
             second, ended = rng.random() < 0.15, rng.random() < 0.05
             # The home caisse's share of the partner's requests (see allocations()).
-            share = p.requests if without_convention else round(p.requests * 0.85 / (0.85 + 0.1 * second + 0.05 * ended))
+            share = (
+                p.requests if without_convention else round(p.requests * 0.85 / (0.85 + 0.1 * second + 0.05 * ended))
+            )
             if big_total + share <= plan.big_caisse:
                 p.home, big_total = 1, big_total + share
             else:  # the other caisses evenly loaded: the big one stays the biggest
