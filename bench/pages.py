@@ -21,7 +21,6 @@ PERSONAS = {
     "gestionnaire": "bench.gestionnaire.01",
     "agent.grande": "bench.agent.grande.01",
     "agent": "bench.agent.01",
-    "admin": "bench.admin",
 }
 CHANGELIST = "/admin/requests_app/demande/"
 

@@ -94,14 +94,14 @@ def markdown(result: dict, previous: dict | None = None) -> str:
             "",
             "## Tâches de nuit contre leur SQL ensembliste (préparées puis annulées)",
             "",
-            "| tâche | lignes | tâche (s) | SQL (s) | ratio | requêtes (par lot) |",
+            "| tâche | lignes | tâche (s) | SQL (s) | ratio | requêtes : total (par lot × lots ; par ligne) |",
             "|---|---|---|---|---|---|",
         ]
         for name, j in result["jobs"].items():
             lines.append(
                 f"| {j['label']} (`{name}`) | {j['rows']} | {j['job_s']} | {j['sql_s']} | "
                 f"{j['ratio']}{_mark(j['ratio'] is not None and j['ratio'] <= 3)} | {j['job_queries']} "
-                f"({j['queries_per_batch']} × {j['batches']} lot(s)) |"
+                f"({j['queries_per_batch']} × {j['batches']} ; {j['job_queries'] / max(j['rows'], 1):.1f}) |"
             )
     if "upload" in result:
         u = result["upload"]

@@ -153,7 +153,10 @@ def measure_size(size: str, url: str, args, env: dict, out: Path) -> dict:
                 log(f"  charge : {len(users)} utilisateurs, {args.seconds} s, gunicorn {server.label}")
                 result["load"][server.label] = load.run(server.base_url, users, cookies, args.seconds)
     django_env = dict(env, DJANGO_SETTINGS_MODULE="bench.settings")
-    for what, extra in (("jobs", ["--repeats", str(args.job_repeats)]), ("upload", [])):
+    for what, extra in (
+        ("jobs", ["--repeats", str(args.job_repeats)]),
+        ("upload", ["--rounds", str(args.upload_rounds)]),
+    ):
         if what in args.skip:
             continue
         log(f"  {what}")
@@ -188,7 +191,8 @@ def main(argv=None) -> int:
         default=",".join(DEFAULT_CONFIGS),
         help="configurations gunicorn du test de charge, ex. gthread:2x4,sync:3x1,gthread:3x8",
     )
-    parser.add_argument("--job-repeats", type=int, default=1)
+    parser.add_argument("--job-repeats", type=int, default=1, help="répétitions des tâches (la meilleure compte)")
+    parser.add_argument("--upload-rounds", type=int, default=20, help="pièces jointes contrôlées")
     parser.add_argument("--skip", default="", help="parties à sauter : export,load,jobs,upload")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--with-results", nargs="*", default=[], help="résultats JSON d'autres tailles, pour la courbe")
