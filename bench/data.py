@@ -30,6 +30,7 @@ from stdnum.fr import siret as siret_checker
 
 from accounts.models import (
     CGU,
+    GESTIONNAIRE_REASONS,
     AccountIncident,
     AccountState,
     AccountToken,
@@ -343,9 +344,11 @@ class Generator:
             raise ValueError("trop peu de comptes pour ces partenaires")
         # Former accounts, more where there are more requests (turnover); at least one technicien everywhere.
         counts = _apportion(former, [p.requests + 1 for p in partners])
+        for index, p in enumerate(partners):
+            if not p.techniciens and not counts[index]:  # taken from the largest share: the total stays exact
+                counts[index] += 1
+                counts[counts.index(max(counts))] -= 1
         for p, count in zip(partners, counts, strict=True):
-            if not p.techniciens:
-                count = max(count, 1)
             for n in range(count):
                 profile = Profile.TECHNICIEN if n == 0 or rng.random() < 0.85 else Profile.GESTIONNAIRE
                 self._former_account(p, profile)
@@ -414,9 +417,9 @@ class Generator:
             days_ago = p.ended[0][1] - 1
             reason = InactivationReason.CONVENTION_ENDED
         elif rng.random() < 0.25:
-            days_ago, reason = rng.uniform(1, 175), rng.choice(voc_reasons())
+            days_ago, reason = rng.uniform(1, 175), rng.choice(GESTIONNAIRE_REASONS)
         else:
-            days_ago, reason = rng.uniform(185, 1000), rng.choice(voc_reasons())
+            days_ago, reason = rng.uniform(185, 1000), rng.choice(GESTIONNAIRE_REASONS)
         inactivated_at = self._days_ago(days_ago)
         row = {
             "profile": profile,
@@ -642,10 +645,6 @@ class Generator:
         for model in (Caisse, Partenaire, ConventionMetier, ConventionUtilisation, CGU):
             insert_history(model, "+")
         insert_history(User, "+", where=f"state <> '{AccountState.SUPPRIME}'")
-
-
-def voc_reasons():
-    return (InactivationReason.LEFT_STRUCTURE, InactivationReason.OTHER_FIELD, InactivationReason.OTHER)
 
 
 def _analyze() -> None:

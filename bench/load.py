@@ -94,7 +94,9 @@ def sign_in(base_url: str, users, password: str, totp_key: str, *, skip=(), thre
         return dict(pool.map(login, accounts))
 
 
-def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float) -> dict:
+def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float, think: float = 0.0) -> dict:
+    """Each user asks its next page as soon as the previous one answered (plus `think` seconds, 0 by default:
+    a stress test, as in issue 10's measure)."""
     samples = []  # (group, seconds, ok, started)
     lock = threading.Lock()
     start = time.monotonic()
@@ -115,6 +117,8 @@ def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float) 
                 ok = False
                 client.close()
             mine.append((user.group, time.monotonic() - began, ok, began - start))
+            if think:
+                time.sleep(think)
         client.close()
         with lock:
             samples.extend(mine)
@@ -125,10 +129,10 @@ def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float) 
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - start
-    return summarize(samples, elapsed, len(users))
+    return summarize(samples, elapsed, len(users), think)
 
 
-def summarize(samples, elapsed: float, users: int) -> dict:
+def summarize(samples, elapsed: float, users: int, think: float = 0.0) -> dict:
     def stats(rows):
         times = [s for _, s, ok, _ in rows if ok]
         return {
@@ -138,7 +142,7 @@ def summarize(samples, elapsed: float, users: int) -> dict:
             "p95_ms": round(percentile(times, 95) * 1000, 1) if times else None,
         }
 
-    result = {"users": users, "seconds": round(elapsed, 1), **stats(samples)}
+    result = {"users": users, "seconds": round(elapsed, 1), "think_s": think, **stats(samples)}
     result["throughput_rps"] = round(len(samples) / elapsed, 1) if elapsed else None
     result["groups"] = {GROUPS[g]: stats([s for s in samples if s[0] == g]) for g in GROUPS}
     return result

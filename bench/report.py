@@ -23,6 +23,10 @@ def _mark(ok: bool | None) -> str:
     return "" if ok is None else " ✓" if ok else " ✗"
 
 
+def _think(result: dict) -> float:
+    return max((r.get("think_s", 0) for r in result["load"].values()), default=0)
+
+
 def page_verdict(key: str, page: dict) -> bool | None:
     p95, floor = page["page"]["p95_ms"], page["floor"]["p95_ms"]
     if page["page"]["error_count"] or p95 is None:
@@ -101,7 +105,7 @@ def markdown(result: dict, previous: dict | None = None) -> str:
             lines.append(
                 f"| {j['label']} (`{name}`) | {j['rows']} | {j['job_s']} | {j['sql_s']} | "
                 f"{j['ratio']}{_mark(j['ratio'] is not None and j['ratio'] <= 3)} | {j['job_queries']} "
-                f"({j['queries_per_batch']} × {j['batches']} ; {j['job_queries'] / max(j['rows'], 1):.1f}) |"
+                f"({j['queries_per_batch']} × {j['batches']} ; {j['job_queries'] / max(j['rows'], 1):.2f}) |"
             )
     if "upload" in result:
         u = result["upload"]
@@ -116,7 +120,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
     if "load" in result:
         lines += [
             "",
-            "## Charge : utilisateurs simultanés en boucle fermée, sans temps de réflexion",
+            "## Charge : utilisateurs simultanés en boucle fermée, "
+            + (f"pause de {think} s entre deux pages" if (think := _think(result)) else "sans temps de réflexion"),
             "",
             "| configuration gunicorn | utilisateurs | durée (s) | requêtes/s | médiane (ms) | p95 (ms) | erreurs | "
             "p95 grand partenaire / ordinaires / agents grande caisse (ms) |",
@@ -146,7 +151,7 @@ def chart(results: list[dict], path: Path) -> Path:
     figure, axes = plt.subplots(1, 2, figsize=(14, 6), sharey=True)
     for axis, (title, group) in zip(axes, groups, strict=True):
         for index, key in enumerate(group):
-            color = plt.cm.tab10(index % 10)
+            color = plt.cm.tab20(index % 20)
             label = results[-1]["pages"][key]["label"]
             axis.plot(sizes, [r["pages"][key]["page"]["p95_ms"] for r in results], "o-", color=color, label=label)
             axis.plot(sizes, [r["pages"][key]["floor"]["p95_ms"] for r in results], "x--", color=color, alpha=0.6)

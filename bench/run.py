@@ -151,7 +151,7 @@ def measure_size(size: str, url: str, args, env: dict, out: Path) -> dict:
                     log(f"  charge : connexion de {len({u.username for u in users})} comptes")
                     cookies |= load.sign_in(server.base_url, users, BENCH_PASSWORD, BENCH_TOTP_KEY, skip=cookies)
                 log(f"  charge : {len(users)} utilisateurs, {args.seconds} s, gunicorn {server.label}")
-                result["load"][server.label] = load.run(server.base_url, users, cookies, args.seconds)
+                result["load"][server.label] = load.run(server.base_url, users, cookies, args.seconds, args.think)
     django_env = dict(env, DJANGO_SETTINGS_MODULE="bench.settings")
     for what, extra in (
         ("jobs", ["--repeats", str(args.job_repeats)]),
@@ -186,6 +186,7 @@ def main(argv=None) -> int:
     parser.add_argument("--export-rounds", type=int, default=5)
     parser.add_argument("--users", type=int, default=50, help="utilisateurs simultanés du test de charge")
     parser.add_argument("--seconds", type=float, default=60, help="durée du test de charge")
+    parser.add_argument("--think", type=float, default=0.0, help="pause (s) entre deux pages d'un utilisateur")
     parser.add_argument(
         "--configs",
         default=",".join(DEFAULT_CONFIGS),
@@ -209,7 +210,8 @@ def main(argv=None) -> int:
         args.generation = ensure_data(url, size, regenerate=args.regenerate, env=env)
         collectstatic(env)
         result = measure_size(size, url, args, env, out)
-        previous = min(results, key=lambda r: r["requests"]) if results else None
+        smaller = [r for r in results if r["requests"] < result["requests"]]
+        previous = min(smaller, key=lambda r: r["requests"]) if smaller else None  # "flat from 100k to 1m"
         log(f"[{size}] rapport : {write_report(result, out, previous)}")
         results.append(result)
     if len({r["requests"] for r in results}) > 1:

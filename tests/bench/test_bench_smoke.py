@@ -66,6 +66,7 @@ def test_bench_smoke(tmp_path, settings_override_hashers, clamd_address):
         export_rounds=1,
         users=6,
         seconds=3,
+        think=0.0,
         configs=["gthread:2x2"],
         job_repeats=1,
         upload_rounds=3,
