@@ -6,11 +6,16 @@ from django.db import connection
 from django.db.models import NOT_PROVIDED
 
 
+def _database_fills(f) -> bool:
+    """A generated column, or one with a database default: PostgreSQL writes it itself."""
+    return getattr(f, "generated", False) or getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
+
+
 def _defaults(model, given: set[str]) -> dict:
     """The database value of every concrete field the rows do not give: its default, or NULL, or ''."""
     values = {}
     for f in model._meta.concrete_fields:
-        if f.attname in given or (f.primary_key and f.attname not in given):
+        if f.attname in given or f.primary_key or _database_fills(f):
             continue
         if f.default is NOT_PROVIDED and not f.null and not f.empty_strings_allowed:
             raise ValueError(f"{model.__name__}.{f.name} : aucune valeur ni valeur par défaut pour le banc")
@@ -47,7 +52,11 @@ def insert_defaults_sql(model, given_columns: list[str]) -> tuple[list[str], lis
 
 def history_columns(model) -> list[str]:
     historical = model.history.model
-    return [f.column for f in historical._meta.concrete_fields if not f.name.startswith("history_")]
+    return [
+        f.column
+        for f in historical._meta.concrete_fields
+        if not f.name.startswith("history_") and not getattr(f, "generated", False)
+    ]
 
 
 def insert_history(model, history_type: str, *, where: str = "", reason: str | None = None) -> None:
