@@ -3,6 +3,7 @@ each looping over realistic pages with no think time, for a fixed duration. Stan
 virtual user has its own login, session and keep-alive connection."""
 
 import itertools
+import resource
 import statistics
 import threading
 import time
@@ -99,6 +100,7 @@ def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float, 
     a stress test, as in issue 10's measure)."""
     samples = []  # (group, seconds, ok, started)
     lock = threading.Lock()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
     deadline = start + seconds
 
@@ -129,7 +131,10 @@ def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float, 
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - start
-    return summarize(samples, elapsed, len(users), think)
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    # The client shares the machine's cores with gunicorn and PostgreSQL: its own share, in % of one core.
+    return summarize(samples, elapsed, len(users), think) | {"client_cpu_pct": round(100 * cpu / elapsed)}
 
 
 def summarize(samples, elapsed: float, users: int, think: float = 0.0) -> dict:

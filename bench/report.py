@@ -124,8 +124,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
             + (f"pause de {think} s entre deux pages" if (think := _think(result)) else "sans temps de réflexion"),
             "",
             "| configuration gunicorn | utilisateurs | durée (s) | requêtes/s | médiane (ms) | p95 (ms) | erreurs | "
-            "p95 grand partenaire / ordinaires / agents grande caisse (ms) |",
-            "|---|---|---|---|---|---|---|---|",
+            "p95 grand partenaire / ordinaires / agents grande caisse (ms) | CPU du client (% d'un cœur) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for config, r in result["load"].items():
             g = r["groups"]
@@ -133,7 +133,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
             lines.append(
                 f"| {config} | {r['users']} | {r['seconds']} | {r['throughput_rps']} | {_ms(r['median_ms'])} | "
                 f"{_ms(r['p95_ms'])}{_mark(ok)} | {r['errors']} | {_ms(g['grand partenaire']['p95_ms'])} / "
-                f"{_ms(g['partenaires ordinaires']['p95_ms'])} / {_ms(g['agents de la grande caisse']['p95_ms'])} |"
+                f"{_ms(g['partenaires ordinaires']['p95_ms'])} / {_ms(g['agents de la grande caisse']['p95_ms'])} | "
+                f"{r.get('client_cpu_pct', '–')} |"
             )
     return "\n".join(lines) + "\n"
 
