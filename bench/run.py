@@ -55,8 +55,11 @@ def ensure_data(url: str, size: str, *, regenerate: bool, env: dict) -> str:
                     ready = db.execute("SELECT count(*) FROM accounts_user WHERE username = 'bench.admin'").fetchone()
                 except psycopg.Error:
                     ready = (0,)
-            if ready[0]:
-                return "déjà présentes (base réutilisée)"
+            if ready[0]:  # reused: the migrations added since (indexes…) still apply to it
+                subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
+                               env=dict(env, DJANGO_SETTINGS_MODULE="portal.settings", DATABASE_URL=url),
+                               check=True)  # fmt: skip
+                return "déjà présentes (base réutilisée, migrée)"
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     generation_env = dict(env, DJANGO_SETTINGS_MODULE="portal.settings", DATABASE_URL=url)
