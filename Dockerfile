@@ -5,8 +5,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    WEB_CONCURRENCY=3
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # libmagic1: python-magic identifies uploaded files from their content.
 RUN apt-get update \
@@ -36,4 +35,5 @@ ENV PRIVATE_MEDIA_ROOT=/data/private-media
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+# Workers, threads, worker class and timeouts: gunicorn.conf.py (the values the bench measured, README).
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "portal.wsgi:application"]

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint services clean
+.PHONY: install run test lint services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,5 +37,11 @@ lint: install
 test: install services lint
 	$(VENV)/bin/pytest --create-db
 
+## make bench: banc de mesure des performances (issue 10), hors de `make test` ; SIZE="100k 1m" pour les deux tailles.
+SIZE ?= 100k
+BENCH_ARGS ?=
+bench: install services
+	$(PY) -m bench.run $(foreach size,$(SIZE),--size $(size)) $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .services db.sqlite3 private-media staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .services db.sqlite3 private-media staticfiles .bench .pytest_cache .ruff_cache

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "accounts",
     "conventions",
     "requests_app",
+    # The performance bench's data command (issue 10); its pages and middleware only in bench.settings.
+    "bench",
 ]
 
 MIDDLEWARE = [

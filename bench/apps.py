@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BenchConfig(AppConfig):
+    """The performance bench (issue 10): its data generator command; no models, never imported by the apps."""
+
+    name = "bench"
+    verbose_name = "Banc de mesure des performances"
