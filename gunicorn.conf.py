@@ -5,6 +5,10 @@ environment variable named beside it; the defaults are the ones the bench measur
 
 import os
 
+# The web processes stop any SQL statement after 10 s (portal.settings, DATABASE_STATEMENT_TIMEOUT_MS): one slow
+# query must not hold a worker while the others queue. Set before the workers load the application.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "10000")
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Threads: a page waiting on PostgreSQL does not hold a whole process; a slow page (a 50,000-row export) does
 # not queue the others behind it as a sync worker would.

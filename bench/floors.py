@@ -55,9 +55,9 @@ SELECT d.reference, d.kind, d.state, d.created_at, d.assure_last_name, d.assure_
                 ORDER BY m.created_at, m.id)
         FROM requests_app_message m JOIN accounts_user a ON a.id = m.author_id
         WHERE m.demande_id = d.id {internal}),
-       (SELECT json_agg(json_build_array(s.at, s.from_state, s.to_state, b.first_name, b.last_name)
+       (SELECT json_agg(json_build_array(s.at, s.old_value, s.new_value, b.first_name, b.last_name)
                 ORDER BY s.at, s.id)
-        FROM requests_app_statechange s JOIN accounts_user b ON b.id = s.by_id WHERE s.demande_id = d.id)
+        FROM requests_app_demandechange s JOIN accounts_user b ON b.id = s.by_id WHERE s.demande_id = d.id)
 FROM requests_app_demande d
 JOIN conventions_caisse c ON c.id = d.caisse_id
 JOIN conventions_partenaire p ON p.id = d.partenaire_id

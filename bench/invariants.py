@@ -17,7 +17,7 @@ from accounts.models import CGUAcceptance, User
 from conventions.models import Caisse, ConventionMetier, ConventionUtilisation, DomaineEmail, Partenaire, Referent
 from portal.jobs import BY_NAME
 from portal.text import fold
-from requests_app.models import Demande, Message, PieceJointe, StateChange
+from requests_app.models import Demande, DemandeChange, Message, PieceJointe
 
 REFERENCE = re.compile(r"EP-\d{2}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
 OCCUPYING = "('invite', 'actif')"
@@ -63,10 +63,12 @@ QUERIES = {
     "D7 agent en charge de la caisse de la demande": "SELECT count(*) FROM requests_app_demande d JOIN "
     "accounts_user a ON a.id = d.assigned_to_id WHERE a.caisse_id <> d.caisse_id OR a.profile <> 'agent'",
     "D7 historique des états cohérent avec l'état": "SELECT count(*) FROM requests_app_demande d LEFT JOIN LATERAL "
-    "(SELECT s.to_state, s.at FROM requests_app_statechange s WHERE s.demande_id = d.id ORDER BY s.at DESC, "
+    "(SELECT s.new_value AS to_state, s.at FROM requests_app_demandechange s "
+    "WHERE s.demande_id = d.id AND s.field = 'state' ORDER BY s.at DESC, "
     "s.id DESC LIMIT 1) last ON true WHERE last.to_state IS DISTINCT FROM d.state OR last.at <> d.state_changed_at",
     "D7 premier état « envoyée » par l'auteur": "SELECT count(*) FROM requests_app_demande d LEFT JOIN LATERAL "
-    "(SELECT s.from_state, s.to_state, s.by_id FROM requests_app_statechange s WHERE s.demande_id = d.id ORDER BY "
+    "(SELECT s.old_value AS from_state, s.new_value AS to_state, s.by_id FROM requests_app_demandechange s "
+    "WHERE s.demande_id = d.id AND s.field = 'state' ORDER BY "
     "s.at, s.id LIMIT 1) first ON true WHERE first.to_state IS DISTINCT FROM 'envoyee' OR first.from_state <> '' "
     "OR first.by_id <> d.filed_by_id",
     "D7 premier message du technicien": "SELECT count(*) FROM requests_app_demande d WHERE NOT EXISTS (SELECT 1 "
@@ -138,7 +140,7 @@ def check(sample: int = 100) -> dict[str, list[str]]:
         clean += _full_clean_failures(model, sample)
     clean += _full_clean_failures(User, sample * 3)
     clean += _full_clean_failures(Demande, sample, exclude=["form_token"])  # as submit_demande does
-    for model in (Message, StateChange, PieceJointe):
+    for model in (Message, DemandeChange, PieceJointe):
         clean += _full_clean_failures(model, sample)
     results["full_clean() sur un échantillon de chaque table"] = clean
     return results

@@ -94,7 +94,7 @@ def describe(url: str) -> str:
             "SELECT (SELECT count(*) FROM requests_app_demande), (SELECT count(*) FROM conventions_partenaire), "
             "(SELECT count(*) FROM accounts_user WHERE partenaire_id IS NOT NULL), "
             "(SELECT count(*) FROM conventions_caisse), (SELECT count(*) FROM requests_app_message), "
-            "(SELECT count(*) FROM requests_app_statechange), "
+            "(SELECT count(*) FROM requests_app_demandechange), "
             "(SELECT count(*) FROM requests_app_demande d JOIN accounts_user u ON u.partenaire_id = d.partenaire_id "
             "AND u.username = 'bench.grand.technicien.01'), "
             "(SELECT count(*) FROM requests_app_demande d JOIN accounts_user u ON u.caisse_id = d.caisse_id "

@@ -21,7 +21,7 @@ def free_port() -> int:
 
 def portal_env(database_url: str, **overrides) -> dict:
     """Production settings on plain HTTP: no HTTPS redirect, no secure-only cookies, no HSTS."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url,

@@ -10,7 +10,7 @@ from django.db import connection
 
 from portal.text import fold
 from requests_app.insured import DEPARTEMENTS
-from requests_app.models import Demande, Message, PieceJointe, StateChange
+from requests_app.models import Demande, DemandeChange, Message, PieceJointe
 
 from . import vocabulary as voc
 from .sql import insert_defaults_sql
@@ -209,6 +209,6 @@ def _state_changes(cursor) -> int:
     )  # fmt: skip
     total = 0
     for from_state, to_state, by, at, where in branches:
-        columns = {"demande_id": "id", "from_state": from_state, "to_state": to_state, "by_id": by, "at": at}
-        total += _insert(cursor, StateChange, columns, "requests_app_demande", {}, f"WHERE {where}")
+        columns = {"demande_id": "id", "old_value": from_state, "new_value": to_state, "by_id": by, "at": at}
+        total += _insert(cursor, DemandeChange, columns, "requests_app_demande", {}, f"WHERE {where}")
     return total

@@ -60,7 +60,7 @@ def test_bench_smoke(tmp_path, settings_override_hashers, clamd_address):
 
     # 3. The runner's measurements against a real gunicorn (DJANGO_DEBUG=false) on the test database.
     database_url = subprocess_env()["DATABASE_URL"]
-    env = portal_env(database_url, PYTEST_VERSION="smoke")  # static files from the apps: no collectstatic here
+    env = portal_env(database_url, BENCH_STATIC_FROM_APPS="1")  # static files from the apps: no collectstatic here
     args = argparse.Namespace(
         rounds=2,
         export_rounds=1,
