@@ -38,26 +38,13 @@ def service_enabled(partenaire: Partenaire, caisse: Caisse, service: Service, on
     )
 
 
-def _history_service_by_caisse(partenaire: Partenaire) -> dict[Caisse, bool]:
-    """C5, D9: per caisse, whether the partner's latest convention with it (ended or not) shows the history."""
+def history_caisses(partenaire: Partenaire) -> tuple[list[Caisse], set[int]]:
+    """For the history (D8): the caisses it may show, by name, for its filter, and the ids of those it must hide
+    (C5: the partner's latest convention with the caisse, ended or not, has the history off; D9: an ended one
+    keeps its requests readable). Read from the partner's few conventions, never from its requests."""
     latest = {}
     conventions = ConventionUtilisation.objects.filter(convention_metier__partenaire=partenaire).order_by("signed_on")
     for convention in conventions.select_related("convention_metier__caisse"):
         latest[convention.convention_metier.caisse] = convention.service_historique
-    return latest
-
-
-def caisses_without_history(partenaire: Partenaire) -> set[int]:
-    """C5: caisses whose latest convention with the partner has the history service off.
-
-    The latest one, ended or not: requests to a caisse whose convention ended stay readable (D9).
-    """
-    return {caisse.pk for caisse, on in _history_service_by_caisse(partenaire).items() if not on}
-
-
-def caisses_in_history(partenaire: Partenaire) -> list[Caisse]:
-    """The caisses the history may show (D8's filter): from the partner's few conventions, never from its
-    requests (reading those would cost the whole history on every page)."""
-    return sorted(
-        (caisse for caisse, on in _history_service_by_caisse(partenaire).items() if on), key=lambda caisse: caisse.name
-    )
+    shown = sorted((caisse for caisse, on in latest.items() if on), key=lambda caisse: caisse.name)
+    return shown, {caisse.pk for caisse, on in latest.items() if not on}

@@ -1,8 +1,11 @@
 """Staff see only their caisse's objects: each model's `visible_to(user)` queryset says which."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 
 class SafeAutocompleteSelect(AutocompleteSelect):
@@ -25,6 +28,16 @@ class SafeAutocompleteSelect(AutocompleteSelect):
 class CaisseScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def action_checkbox(self, obj):
+        # Django's renders a widget template per row (half of a 50-row list's time): the same markup, directly.
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related_qs = db_field.related_model._default_manager.all()

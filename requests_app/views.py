@@ -112,8 +112,10 @@ def file_demande(request, caisse_id, kind):
 
 def _history(request):
     user = request.user
-    caisses = access.caisses_in_history(user.partenaire)
-    demandes = Demande.objects.visible_to(user).filter(caisse__in=caisses)
+    caisses, hidden = access.history_caisses(user.partenaire)
+    demandes = Demande.objects.visible_to(user)
+    if hidden:  # only then: a filter on the caisse makes every count read the rows, not just the index
+        demandes = demandes.exclude(caisse_id__in=hidden)
     form = HistoryFilterForm(request.GET or None, caisses=caisses)
     if form.is_valid():
         data = form.cleaned_data

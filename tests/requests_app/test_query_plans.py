@@ -159,7 +159,7 @@ def test_d7_caisse_queue_oldest_first_by_index(agent):
 
 
 def test_d7_caisse_queue_by_state_by_index(agent):
-    url = reverse("admin:requests_app_demande_changelist") + "?state__exact=en_cours"
+    url = reverse("admin:requests_app_demande_changelist") + "?state__exact=traitee"
     assert_served(agent, url, {"demande_caisse_state_age"})
 
 
