@@ -249,34 +249,50 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
 
 
 def run_scheduled_inactivations(*, actor=None, dry_run: bool = False) -> int:
-    """A11: scheduled gestionnaire inactivations whose date has come (called by the nightly job)."""
-    done = 0
+    """A11: scheduled gestionnaire inactivations whose date has come (called by the nightly job), batch by
+    batch, each in one transaction and a constant number of queries. A request whose gestionnaire has become
+    the last active one of its structure is refused with the reason, shown to the agent, and not retried."""
     due = GestionnaireRequest.objects.filter(
         status=RequestStatus.SCHEDULED, kind=GestionnaireRequestKind.INACTIVATION, wanted_on__lte=timezone.localdate()
     )
     if dry_run:
         return due.count()
-    for demand_id in due.values_list("pk", flat=True):
+    ids = list(due.order_by("pk").values_list("pk", flat=True))  # each request once per run, even if skipped
+    size, done = settings.JOBS_BATCH_SIZE, 0
+    for start in range(0, len(ids), size):
         with transaction.atomic():
-            demand = (
-                GestionnaireRequest.objects.select_for_update(skip_locked=True)
-                .filter(pk=demand_id, status=RequestStatus.SCHEDULED)
-                .first()
+            batch = list(
+                due.filter(pk__in=ids[start : start + size])
+                .select_related("target")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
             )
-            if demand is None:
-                continue
-            try:
-                if demand.target.state == AccountState.ACTIF:
-                    services.inactivate_account(demand.target, reason=InactivationReason.PARTNER_REQUEST, actor=actor)
-            except ValidationError as exc:
-                # Now the last gestionnaire (another left meanwhile): refused and shown to the agent, not retried.
-                demand.status = RequestStatus.REFUSED
-                demand.refusal_reason = " ".join(exc.messages)[:300]
-            else:
-                demand.status = RequestStatus.DONE
-                done += 1
-            demand.save(update_fields=["status", "refusal_reason"])
+            done += _apply_scheduled_inactivations(batch, actor)
     return done
+
+
+def _apply_scheduled_inactivations(batch: list[GestionnaireRequest], actor) -> int:
+    to_inactivate = [demand.target for demand in batch if demand.target.state == AccountState.ACTIF]
+    last = services.last_gestionnaires(to_inactivate)
+    inactivated = {
+        user.pk
+        for user in services.inactivate_accounts(
+            User.objects.filter(pk__in=[user.pk for user in to_inactivate if user.pk not in last]),
+            reason=InactivationReason.PARTNER_REQUEST,
+            actor=actor,
+        )
+    }
+    refused = [demand.pk for demand in batch if demand.target_id in last]
+    # An account already inactivated by other means needs nothing more; one another transaction holds
+    # (skipped above) stays scheduled for the next run.
+    finished = [
+        demand.pk for demand in batch if demand.target_id in inactivated or demand.target.state != AccountState.ACTIF
+    ]
+    GestionnaireRequest.objects.filter(pk__in=refused).update(
+        status=RequestStatus.REFUSED, refusal_reason=services.LAST_GESTIONNAIRE_MESSAGE
+    )
+    GestionnaireRequest.objects.filter(pk__in=finished).update(status=RequestStatus.DONE)
+    return len(finished)
 
 
 # --- A13: fraud, loss, theft --------------------------------------------------------------------------

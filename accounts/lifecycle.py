@@ -1,27 +1,32 @@
 """The account and convention life cycle, run by the scheduled jobs (A5, A7, A11, A13–A16, C4).
 
-Every job is set-based and batched: it selects only the rows it must change, locks them with
-`SKIP LOCKED` (two workers never process the same row), changes them in one transaction per batch and
-journals them. Running a job twice changes nothing the second time; a job that dies half-way leaves
-whole batches done and the next run finishes the rest. Each returns how many rows it changed (or, with
-`dry_run`, would change).
+Every job is batched: it selects only the rows it must change, locks them with `SKIP LOCKED` (two workers
+never process the same row), changes them in one transaction per batch and journals them. The ends of
+conventions, inactivations and purges are set-based: one UPDATE per batch, history and journal rows
+written in bulk, so a batch costs the same number of queries whatever its size. Running a job twice
+changes nothing the second time; a job that dies half-way leaves whole batches done and the next run
+finishes the rest. Each returns how many rows it changed (or, with `dry_run`, would change).
 """
 
-import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.contrib.auth.hashers import make_password
+from django.db import models, transaction
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conventions import services as convention_services
-from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation
-from portal.models import Action, JournalEntry
+from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation, Partenaire
+from portal import audit
+from portal.models import Action
 
-from . import emails, passwords
+from . import emails, passwords, services
 from .models import (
     OCCUPYING_STATES,
     STAFF_PROFILES,
@@ -35,7 +40,6 @@ from .models import (
     User,
 )
 
-logger = logging.getLogger(__name__)
 PURGE_AFTER_MONTHS = 6
 
 
@@ -49,19 +53,6 @@ def months_before(moment: datetime, months: int) -> datetime:
             return moment.replace(year=year, month=month, day=day)
         except ValueError:
             day -= 1
-
-
-def _journal(action: Action, users, details=None) -> None:
-    JournalEntry.objects.bulk_create(
-        JournalEntry(
-            action=action,
-            target_type=User._meta.label_lower,
-            target_id=str(u.pk),
-            target_label=u.audit_label,
-            details=details or {},
-        )
-        for u in users
-    )
 
 
 def _in_batches(queryset, change, *, dry_run: bool) -> int:
@@ -79,58 +70,47 @@ def _in_batches(queryset, change, *, dry_run: bool) -> int:
         done += len(batch)
 
 
+def _by_batches(due, change: Callable[[models.QuerySet], int]) -> int:
+    """Run `change(rows)`, one batch locked and committed by itself, on the rows of `due`, about
+    JOBS_BATCH_SIZE at a time. The rows are found once, in one query, and cut into ranges of primary keys:
+    each batch is `due` within its range, so a row another run has changed meanwhile is left alone."""
+    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    size = settings.JOBS_BATCH_SIZE
+    ranges = [(ids[start], ids[min(start + size, len(ids)) - 1]) for start in range(0, len(ids), size)]
+    return sum(change(due.filter(pk__range=bounds)) for bounds in ranges)
+
+
 # --- C4, A14: conventions at their end date ------------------------------------------------------------
 
 
 def end_expired_conventions(*, today: date | None = None, dry_run: bool = False) -> int:
     """Conventions métier whose end date has passed are ended, with their convention d'utilisation."""
     today = today or timezone.localdate()
-    due = ConventionMetier.objects.filter(status=ConventionStatus.EN_VIGUEUR, end_date__lt=today)
+    due = ConventionMetier.objects.past_their_end_date(today)
     if dry_run:
         return due.count()
-    ended = 0
-    for convention_id in due.values_list("pk", flat=True).iterator():
-        try:
-            convention_services.end_convention_metier(ConventionMetier(pk=convention_id))
-            ended += 1
-        except Exception:  # a broken row is reported and skipped: the others still end
-            logger.exception("fin de convention %s : ignorée", convention_id)
-    return ended
+    return _by_batches(due, lambda rows: len(convention_services.end_conventions_at_term(rows, today=today)))
 
 
-def partners_without_convention_q(today: date) -> Q:
-    """Accounts of partners left with no convention d'utilisation in force (A14)."""
+def partners_without_convention(today: date):
+    """Partners that held a convention and have none left in force (A14). A partner that never had one
+    (accounts cannot exist then) is not a convention end."""
     in_force = ConventionUtilisation.objects.in_force(today).values("convention_metier__partenaire")
-    return Q(partenaire__isnull=False) & ~Q(partenaire__in=in_force)
+    return Partenaire.objects.filter(Exists(ConventionMetier.objects.filter(partenaire=OuterRef("pk")))).exclude(
+        pk__in=in_force
+    )
 
 
 def inactivate_accounts_without_convention(*, today: date | None = None, dry_run: bool = False) -> int:
     """A14: a partner with no convention left in force loses all its accounts; one that keeps another
     caisse keeps them (only its access to the ended caisse goes, computed by C7)."""
     today = today or timezone.localdate()
-    accounts = User.objects.filter(partners_without_convention_q(today), state__in=OCCUPYING_STATES)
-    # A partner that never had a convention (accounts cannot exist then) is not a convention end.
-    accounts = accounts.filter(partenaire__conventions_metier__isnull=False).distinct()
-    return _in_batches(
-        User.objects.filter(pk__in=accounts.values("pk")),
-        lambda batch: _inactivate(batch, InactivationReason.CONVENTION_ENDED),
-        dry_run=dry_run,
+    due = User.objects.filter(partenaire__in=partners_without_convention(today), state__in=OCCUPYING_STATES)
+    if dry_run:
+        return due.count()
+    return _by_batches(
+        due, lambda rows: len(services.inactivate_accounts(rows, reason=InactivationReason.CONVENTION_ENDED))
     )
-
-
-def _inactivate(batch, reason: InactivationReason) -> None:
-    now = timezone.now()
-    for user in batch:
-        user.state, user.state_changed_at = AccountState.INACTIVE, now
-        user.inactivated_at, user.inactivation_reason = now, reason
-    bulk_update_with_history(
-        batch,
-        User,
-        ["state", "state_changed_at", "inactivated_at", "inactivation_reason"],
-        default_change_reason=reason.label,
-    )
-    AccountToken.objects.filter(user__in=batch, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
-    _journal(Action.ACCOUNT_INACTIVATED, batch, {"motif": reason.value})
 
 
 # --- A15: deletion 6 months after inactivation ----------------------------------------------------------
@@ -141,43 +121,38 @@ def purge_inactivated_accounts(*, now: datetime | None = None, dry_run: bool = F
     account erased, the row kept (anonymous) so that the requests it filed stay in the partner's history."""
     now = now or timezone.now()
     due = User.objects.filter(state=AccountState.INACTIVE, inactivated_at__lte=months_before(now, PURGE_AFTER_MONTHS))
-    return _in_batches(due, _erase, dry_run=dry_run)
+    if dry_run:
+        return due.count()
+    return _by_batches(due, _erase)
 
 
-def _erase(batch) -> None:
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    now = timezone.now()
-    ids = [user.pk for user in batch]
-    for user in batch:
-        user.username = f"compte-supprime-{user.pk}"
-        user.civilite = user.last_name = user.first_name = user.job_title = user.phone = user.email = ""
-        user.inactivation_comment = ""
-        user.set_unusable_password()
-        user.state, user.state_changed_at = AccountState.SUPPRIME, now
-    User.objects.bulk_update(
-        batch,
-        [
-            "username",
-            "civilite",
-            "last_name",
-            "first_name",
-            "job_title",
-            "phone",
-            "email",
-            "inactivation_comment",
-            "password",
-            "state",
-            "state_changed_at",
-        ],
+@transaction.atomic
+def _erase(rows) -> int:
+    """One batch of the purge, in a constant number of queries; rows another transaction holds are skipped."""
+    users = list(rows.select_for_update(skip_locked=True, of=("self",)).only("pk").order_by("pk"))
+    if not users:
+        return 0
+    ids = [user.pk for user in users]
+    pk_text = Cast("pk", output_field=models.CharField())
+    User.objects.filter(pk__in=ids).update(
+        username=Concat(Value("compte-supprime-"), pk_text),
+        civilite="",
+        last_name="",
+        first_name="",
+        job_title="",
+        phone="",
+        email="",
+        inactivation_comment="",
+        # What set_unusable_password() writes ("!" and random), made distinct per account by its number.
+        password=Concat(Value(make_password(None)), pk_text),
+        state=AccountState.SUPPRIME,
+        state_changed_at=timezone.now(),
     )
     User.history.filter(id__in=ids).delete()  # the model history kept the name, email and phone
-    for model in (TOTPDevice, StaticDevice):
+    for model in (TOTPDevice, StaticDevice, AccountToken, PasswordHistory):
         model.objects.filter(user_id__in=ids).delete()
-    AccountToken.objects.filter(user_id__in=ids).delete()
-    PasswordHistory.objects.filter(user_id__in=ids).delete()
-    _journal(Action.ACCOUNT_PURGED, batch)
+    audit.record_many(Action.ACCOUNT_PURGED, users)  # labelled by their number only
+    return len(users)
 
 
 # --- A7: invitations and password reminders --------------------------------------------------------------
@@ -227,10 +202,8 @@ def remind_reviews(*, today: date | None = None, dry_run: bool = False) -> int:
     )
 
     def remind(batch):
-        from .services import active_gestionnaires
-
         for review in batch:
-            recipients = list(active_gestionnaires(review.partenaire).values_list("email", flat=True))
+            recipients = list(services.active_gestionnaires(review.partenaire).values_list("email", flat=True))
             emails.send(
                 "review_reminder", recipients, {"review": review, "link": emails.absolute_url(reverse("accounts_list"))}
             )

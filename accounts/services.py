@@ -7,11 +7,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, Count, Value, When
 from django.utils import timezone
 
 from conventions.models import Partenaire
-from portal import audit
+from portal import audit, history
 from portal.models import Action
 from requests_app import guard
 
@@ -150,59 +151,139 @@ def active_gestionnaires(partenaire: Partenaire):
     return User.objects.filter(partenaire=partenaire, profile=Profile.GESTIONNAIRE, state=AccountState.ACTIF)
 
 
-def is_last_active_gestionnaire(user: User) -> bool:
-    return user.is_gestionnaire and not active_gestionnaires(user.partenaire).exclude(pk=user.pk).exists()
+LAST_GESTIONNAIRE_MESSAGE = (
+    "C'est le dernier gestionnaire actif de la structure : un nouveau gestionnaire doit d'abord "
+    "être habilité par la caisse."
+)
+
+
+def last_gestionnaires(users) -> set[int]:
+    """A11: the gestionnaires among `users` whose inactivation, in this order, would leave their structure
+    without an active gestionnaire (one query, whatever their number)."""
+    gestionnaires = [user for user in users if user.is_gestionnaire]
+    if not gestionnaires:
+        return set()
+    counts = (
+        User.objects.filter(
+            partenaire__in={user.partenaire_id for user in gestionnaires},
+            profile=Profile.GESTIONNAIRE,
+            state=AccountState.ACTIF,
+        )
+        .values_list("partenaire")
+        .annotate(active=Count("pk"))
+        .order_by()
+    )
+    remaining = dict(counts)
+    last = set()
+    for user in gestionnaires:
+        active = user.state == AccountState.ACTIF
+        others = remaining.get(user.partenaire_id, 0) - int(active)
+        if others <= 0:
+            last.add(user.pk)
+        elif active:
+            remaining[user.partenaire_id] -= 1
+    return last
+
+
+@transaction.atomic
+def inactivate_accounts(
+    accounts, *, reason: InactivationReason, comment: str = "", actor=None, request=None
+) -> list[User]:
+    """Inactivate now the accounts of `accounts` still invited or active, and return them.
+
+    Every inactivation goes through here (A11–A14), in a constant number of queries whatever the number of
+    accounts: state, dates and reason in one UPDATE, one history row and one journal entry per account,
+    links revoked, techniciens of a departing gestionnaire reattached (A11). An account loses access at its
+    next request: the backend refuses it, whatever sessions it holds.
+
+    Only a partner's request is bound by the last-gestionnaire rule; fraud (A13) and the end of the
+    convention (A14) are not. Accounts another transaction holds are left to it (`SKIP LOCKED`): two workers
+    never inactivate the same account; a job calls this once per batch, each batch committed.
+    """
+    reason = InactivationReason(reason)
+    if reason == InactivationReason.OTHER and not comment.strip():
+        raise ValidationError({"comment": "Précisez le motif d'inactivation."})
+    guard.check_fields(comment=comment)
+    users = list(
+        accounts.filter(state__in=OCCUPYING_STATES).select_for_update(skip_locked=True, of=("self",)).order_by("pk")
+    )
+    if not users:
+        return []
+    if reason == InactivationReason.PARTNER_REQUEST and last_gestionnaires(users):
+        raise ValidationError(LAST_GESTIONNAIRE_MESSAGE)
+    now = timezone.now()
+    changes = {
+        "state": AccountState.INACTIVE,
+        "state_changed_at": now,
+        "inactivated_at": now,
+        "inactivation_reason": reason,
+        "inactivation_comment": comment.strip()[:300],
+    }
+    changed = User.objects.filter(pk__in=[user.pk for user in users])
+    changed.update(**changes)
+    history.record_updates(changed, reason=reason.label, when=now)
+    for user in users:  # the rows are locked: this is what the UPDATE wrote
+        for name, value in changes.items():
+            setattr(user, name, value)
+    invitations.revoke_all_tokens(users)
+    audit.record_many(Action.ACCOUNT_INACTIVATED, users, actor=actor, request=request, details={"motif": reason.value})
+    # A14 inactivates every account of the structure: no gestionnaire remains to take the techniciens.
+    if reason != InactivationReason.CONVENTION_ENDED:
+        reattach_techniciens([user for user in users if user.is_gestionnaire], actor=actor, request=request)
+    return users
 
 
 @transaction.atomic
 def inactivate_account(user: User, *, reason: InactivationReason, comment: str = "", actor=None, request=None) -> User:
-    """Inactivate now: the account loses access at its next request (the backend refuses it).
-
-    A gestionnaire's techniciens are attached to a remaining gestionnaire (A11). Only a partner's
-    request is bound by the last-gestionnaire rule; fraud (A13) and the end of the convention (A14) are not.
-    """
-    reason = InactivationReason(reason)
+    """Inactivate one account now (see `inactivate_accounts`); refused if it is already inactivated."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.state in (AccountState.INACTIVE, AccountState.SUPPRIME):
         raise ValidationError("Ce compte est déjà inactivé.")
-    if reason == InactivationReason.OTHER and not comment.strip():
-        raise ValidationError({"comment": "Précisez le motif d'inactivation."})
-    guard.check_fields(comment=comment)
-    if reason == InactivationReason.PARTNER_REQUEST and is_last_active_gestionnaire(user):
-        raise ValidationError(
-            "C'est le dernier gestionnaire actif de la structure : un nouveau gestionnaire doit d'abord "
-            "être habilité par la caisse."
-        )
-    now = timezone.now()
-    user.state = AccountState.INACTIVE
-    user.state_changed_at = now
-    user.inactivated_at = now
-    user.inactivation_reason = reason
-    user.inactivation_comment = comment.strip()[:300]
-    user.save(
-        update_fields=["state", "state_changed_at", "inactivated_at", "inactivation_reason", "inactivation_comment"]
+    (user,) = inactivate_accounts(
+        User.objects.filter(pk=user.pk), reason=reason, comment=comment, actor=actor, request=request
     )
-    invitations.revoke_tokens(user)
-    audit.record(Action.ACCOUNT_INACTIVATED, actor=actor, target=user, request=request, details={"motif": reason.value})
-    if user.is_gestionnaire:
-        reattach_techniciens(user, actor=actor, request=request)
     return user
 
 
-def reattach_techniciens(former: User, *, actor=None, request=None) -> int:
-    """A11: the techniciens a departing gestionnaire created stay active, attached to a remaining one."""
-    successor = active_gestionnaires(former.partenaire).exclude(pk=former.pk).order_by("date_joined", "pk").first()
-    techniciens = list(User.objects.filter(attached_to=former).exclude(state=AccountState.SUPPRIME))
+def reattach_techniciens(formers: list[User], *, actor=None, request=None) -> int:
+    """A11: the techniciens the departing gestionnaires (already inactivated) created stay active, attached
+    to the first remaining active gestionnaire of the structure, or to none. A constant number of queries."""
+    if not formers:
+        return 0
+    techniciens = list(
+        User.objects.filter(attached_to__in=formers)
+        .exclude(state=AccountState.SUPPRIME)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if not techniciens:
+        return 0
+    successors = {}
+    remaining = User.objects.filter(
+        partenaire__in={former.partenaire_id for former in formers},
+        profile=Profile.GESTIONNAIRE,
+        state=AccountState.ACTIF,
+    ).order_by("date_joined", "pk")
+    for gestionnaire in remaining:
+        successors.setdefault(gestionnaire.partenaire_id, gestionnaire.pk)
+    successor_of = {former.pk: successors.get(former.partenaire_id) for former in formers}
     for technicien in techniciens:
-        technicien.attached_to = successor
-        technicien.save(update_fields=["attached_to"])
-        audit.record(
-            Action.ACCOUNT_REATTACHED,
-            actor=actor,
-            target=technicien,
-            request=request,
-            details={"gestionnaire": successor.pk if successor else None},
+        technicien.attached_to_id = successor_of[technicien.attached_to_id]
+    changed = User.objects.filter(pk__in=[technicien.pk for technicien in techniciens])
+    changed.update(
+        attached_to=Case(
+            *(When(attached_to=former, then=Value(successor)) for former, successor in successor_of.items()),
+            output_field=models.BigIntegerField(),
         )
+    )
+    history.record_updates(changed)
+    audit.record_many(
+        Action.ACCOUNT_REATTACHED,
+        techniciens,
+        actor=actor,
+        request=request,
+        details=lambda technicien: {"gestionnaire": technicien.attached_to_id},
+    )
     return len(techniciens)
 
 

@@ -290,6 +290,10 @@ class ConventionMetierQuerySet(models.QuerySet):
     def in_force(self, on: date | None = None):
         return self.filter(in_force_q(on=on))
 
+    def past_their_end_date(self, on: date | None = None):
+        """Still in force but their end date has passed: the nightly job ends them (C4)."""
+        return self.filter(status=ConventionStatus.EN_VIGUEUR, end_date__lt=on or timezone.localdate())
+
     def visible_to(self, user):
         caisse_ids = staff_caisse_ids(user)
         return self if caisse_ids is None else self.filter(caisse_id__in=caisse_ids)

@@ -8,9 +8,10 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from portal import audit
+from portal import audit, history
 from portal.models import Action
 from requests_app import guard
 
@@ -118,35 +119,91 @@ def end_convention_metier(
     if terminated_on is None:
         if convention.end_date is None or convention.end_date >= today:
             raise ValidationError("Cette convention n'est pas arrivée à échéance.")
-        convention.status = ConventionStatus.TERMINEE
-        convention.ended_on = convention.end_date
-    else:
-        reason = (reason or "").strip()
-        if not reason:
-            raise ValidationError({"reason": "Indiquez le motif de la résiliation."})
-        guard.check_fields(reason=reason)
-        if terminated_on < convention.start_date:
-            raise ValidationError({"terminated_on": "La résiliation ne peut pas précéder le début de la convention."})
-        if terminated_on > today:
-            raise ValidationError(
-                {
-                    "terminated_on": "Une résiliation s'enregistre à sa date : pour une fin future, "
-                    "indiquez la date de fin de la convention."
-                }
-            )
-        convention.status = ConventionStatus.RESILIEE
-        convention.ended_on = terminated_on
-        convention.end_date = terminated_on
-    convention.save()
-    action = Action.CONVENTION_TERMINATED if terminated_on else Action.CONVENTION_ENDED
-    audit.record(action, actor=actor, target=convention, request=request, details={"motif": reason} if reason else None)
-    utilisation = ConventionUtilisation.objects.select_for_update().filter(convention_metier=convention).first()
-    if utilisation is not None and utilisation.status == ConventionStatus.EN_VIGUEUR:
-        utilisation.status = ConventionStatus.TERMINEE
-        utilisation.ended_on = convention.ended_on
-        utilisation.save(update_fields=["status", "ended_on"])
-        audit.record(Action.CONVENTION_ENDED, actor=actor, target=utilisation, request=request)
+        _end([convention], actor=actor, request=request)
+        return convention
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Indiquez le motif de la résiliation."})
+    guard.check_fields(reason=reason)
+    if terminated_on < convention.start_date:
+        raise ValidationError({"terminated_on": "La résiliation ne peut pas précéder le début de la convention."})
+    if terminated_on > today:
+        raise ValidationError(
+            {
+                "terminated_on": "Une résiliation s'enregistre à sa date : pour une fin future, "
+                "indiquez la date de fin de la convention."
+            }
+        )
+    _end([convention], terminated_on=terminated_on, reason=reason, actor=actor, request=request)
     return convention
+
+
+@transaction.atomic
+def end_conventions_at_term(conventions, *, today: date | None = None) -> list[ConventionMetier]:
+    """End at their end date those of `conventions` past it, with their conventions d'utilisation, and return
+    them: a constant number of queries whatever their number. Conventions another transaction holds are left
+    to it (`SKIP LOCKED`)."""
+    due = (
+        conventions.past_their_end_date(today)
+        .select_related("partenaire", "caisse")
+        .only("start_date", "end_date", "partenaire__name", "caisse__name")  # what the journal's labels need
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+    )
+    ended = list(due)
+    if ended:
+        _end(ended)
+    return ended
+
+
+def _end(
+    conventions: list[ConventionMetier],
+    *,
+    terminated_on: date | None = None,
+    reason: str = "",
+    actor=None,
+    request=None,
+) -> None:
+    """The one writer of a convention métier's end (C4): these locked conventions end at their end date, or
+    are terminated on `terminated_on`, and their conventions d'utilisation in force end with them. One UPDATE
+    per table, history and journal rows written in bulk."""
+    if terminated_on is None:
+        status, changes = ConventionStatus.TERMINEE, {"ended_on": F("end_date")}
+    else:
+        status, changes = ConventionStatus.RESILIEE, {"ended_on": terminated_on, "end_date": terminated_on}
+    ended = ConventionMetier.objects.filter(pk__in=[convention.pk for convention in conventions])
+    ended.update(status=status, **changes)
+    history.record_updates(ended)
+    for convention in conventions:  # the rows are locked: this is what the UPDATE wrote
+        convention.status = status
+        convention.end_date = convention.ended_on = terminated_on or convention.end_date
+    utilisations = list(
+        ConventionUtilisation.objects.select_for_update()
+        .filter(convention_metier__in=conventions, status=ConventionStatus.EN_VIGUEUR)
+        .only("convention_metier", "signed_on")
+        .order_by("pk")
+    )
+    if utilisations:
+        ended = ConventionUtilisation.objects.filter(pk__in=[utilisation.pk for utilisation in utilisations])
+        ended.update(
+            status=ConventionStatus.TERMINEE,
+            ended_on=Subquery(ConventionMetier.objects.filter(pk=OuterRef("convention_metier")).values("ended_on")),
+        )
+        history.record_updates(ended)
+        by_id = {convention.pk: convention for convention in conventions}
+        for utilisation in utilisations:
+            utilisation.convention_metier = by_id[utilisation.convention_metier_id]
+            utilisation.status = ConventionStatus.TERMINEE
+            utilisation.ended_on = utilisation.convention_metier.ended_on
+    if terminated_on is None:  # one INSERT: each convention métier, then its convention d'utilisation
+        utilisation_of = {utilisation.convention_metier_id: utilisation for utilisation in utilisations}
+        ended_both = [c for convention in conventions for c in (convention, utilisation_of.get(convention.pk)) if c]
+        audit.record_many(Action.CONVENTION_ENDED, ended_both, actor=actor, request=request)
+    else:
+        audit.record_many(
+            Action.CONVENTION_TERMINATED, conventions, actor=actor, request=request, details={"motif": reason}
+        )
+        audit.record_many(Action.CONVENTION_ENDED, utilisations, actor=actor, request=request)
 
 
 # --- Conventions d'utilisation -----------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The one service that writes the audit journal (P4)."""
+"""The one service that writes the audit journal (P4): `record` appends one event, `record_many` appends one
+event per target in a single INSERT (the scheduled jobs, whatever the size of their batch)."""
+
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +21,22 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _actor(actor, request):
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        return request.user if request.user.is_authenticated else None
+    return actor
+
+
+def _entry(action: Action, *, actor, ip, target: models.Model | None, details: dict | None) -> JournalEntry:
+    entry = JournalEntry(action=action, actor=actor, ip=ip, details=details or {})
+    if target is not None:
+        entry.target_type = target._meta.label_lower
+        entry.target_id = str(target.pk)
+        # Accounts are named by number only: the journal never changes, a person's name must be erasable (A15).
+        entry.target_label = str(getattr(target, "audit_label", None) or target)[:200]
+    return entry
+
+
 def record(
     action: Action,
     *,
@@ -27,32 +46,24 @@ def record(
     details: dict | None = None,
 ) -> JournalEntry:
     """Append one event. `details` must never hold personal data about an insured person."""
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        actor = request.user if request.user.is_authenticated else None
-    entry = JournalEntry(
-        action=action,
-        actor=actor,
-        ip=client_ip(request),
-        details=details or {},
-    )
-    _aim(entry, target)
+    entry = _entry(action, actor=_actor(actor, request), ip=client_ip(request), target=target, details=details)
     entry.save()
     return entry
 
 
-def record_many(action: Action, targets, *, actor=None, details: dict | None = None) -> list[JournalEntry]:
-    """The same event on many objects, in one INSERT (the jobs, the consistency checks)."""
-    entries = []
-    for target in targets:
-        entry = JournalEntry(action=action, actor=actor, details=details or {})
-        _aim(entry, target)
-        entries.append(entry)
-    return JournalEntry.objects.bulk_create(entries)
-
-
-def _aim(entry: JournalEntry, target: models.Model | None) -> None:
-    if target is not None:
-        entry.target_type = target._meta.label_lower
-        entry.target_id = str(target.pk)
-        # Accounts are named by number only: the journal never changes, a person's name must be erasable (A15).
-        entry.target_label = str(getattr(target, "audit_label", None) or target)[:200]
+def record_many(
+    action: Action,
+    targets: Iterable[models.Model],
+    *,
+    actor=None,
+    request=None,
+    details: dict | Callable[[models.Model], dict | None] | None = None,
+) -> list[JournalEntry]:
+    """Append the same event for each target, in one query. `details` is one dict for every target or a
+    function of the target; like `record`'s, it never holds personal data about an insured person."""
+    actor, ip = _actor(actor, request), client_ip(request)
+    entries = [
+        _entry(action, actor=actor, ip=ip, target=target, details=details(target) if callable(details) else details)
+        for target in targets
+    ]
+    return JournalEntry.objects.bulk_create(entries) if entries else []

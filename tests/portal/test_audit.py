@@ -69,3 +69,21 @@ def test_p4_login_and_login_failure_are_journaled(client):
     assert JournalEntry.objects.filter(action=Action.LOGIN, actor=user).exists()
     client.post(reverse("logout"))
     assert JournalEntry.objects.filter(action=Action.LOGOUT, actor=user).exists()
+
+
+def test_p4_record_many_writes_what_record_writes_in_one_query(rf, django_assert_num_queries):
+    user = UserFactory()
+    partenaires = PartenaireFactory.create_batch(3)
+    request = rf.get("/", REMOTE_ADDR="192.0.2.10")
+    request.user = user
+    one = audit.record(Action.PARTENAIRE_CHANGED, target=partenaires[0], request=request, details={"n": 0})
+    with django_assert_num_queries(1):
+        many = audit.record_many(
+            Action.PARTENAIRE_CHANGED, partenaires, request=request, details=lambda p: {"n": partenaires.index(p)}
+        )
+    fields = ("action", "actor", "ip", "target_type", "target_id", "target_label", "details")
+    rows = list(JournalEntry.objects.filter(pk__in=[entry.pk for entry in many]).order_by("pk"))
+    assert [getattr(rows[0], name) for name in fields] == [getattr(one, name) for name in fields]
+    assert [entry.details for entry in rows] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    with django_assert_num_queries(0):
+        assert audit.record_many(Action.PARTENAIRE_CHANGED, []) == []
