@@ -28,8 +28,9 @@ from accounts.models import (
 )
 from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation
 from portal.models import Action, JournalEntry
+from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
-from tests.factories import ConventionUtilisationFactory, PartenaireFactory, UserFactory, partner_with_access
+from tests.conventions.factories import ConventionUtilisationFactory, PartenaireFactory, partner_with_access
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
