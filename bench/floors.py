@@ -1,12 +1,15 @@
 """The floors of the bench (issue 10): for each measured page, the same rows fetched by ONE hand-written SQL
-statement and rendered by a minimal view with a plain template. Same URLconf, same middleware, same signed-in
-session as the page: the ratio page / floor isolates what the page itself costs. Only in bench.settings.
+statement and rendered by a minimal view with a plain template, inside the site's layout (the portal's for
+partner pages, the admin's for back-office pages: what every page shows whatever its list). Same URLconf, same
+middleware, same signed-in session as the page: the ratio page / floor isolates what the list itself costs —
+its queries, its form, its rows. Only in bench.settings.
 """
 
 import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, StreamingHttpResponse
@@ -145,6 +148,9 @@ def _export(partenaire_id: int) -> StreamingHttpResponse:
     return response
 
 
+ADMIN_FLOORS = {"demandes-admin", "tableau-de-bord", "demande-admin"}
+
+
 @login_required
 def floor(request, name):
     user = request.user
@@ -171,4 +177,7 @@ def floor(request, name):
     else:
         raise Http404
     columns, rows = _fetch(sql, params)
-    return render(request, "bench/floor.html", {"name": name, "columns": columns, "rows": rows})
+    context = {"name": name, "columns": columns, "rows": rows, "title": f"Plancher {name}"}
+    if name in ADMIN_FLOORS:
+        return render(request, "bench/floor_admin.html", {**admin.site.each_context(request), **context})
+    return render(request, "bench/floor.html", context)

@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_list import result_headers
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper
 from django.template.response import TemplateResponse
@@ -9,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
-from conventions.models import Caisse, Partenaire
+from conventions.models import Caisse, Partenaire, staff_caisse_ids
 from portal import audit
 from portal.admin_actions import ObjectAction, ObjectActionsMixin
 from portal.admin_scoping import CaisseScopedAdmin
@@ -59,7 +61,7 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
     filter listing, say, the partners of a caisse's 200,000 requests would read them all on every page."""
 
     field = ""
-    max_choices = 300  # beyond, the list would not help: the filter hides and the search box remains
+    max_choices = 100  # beyond, a list would not help: the filter hides and the search box remains
 
     def choices_queryset(self, request):
         raise NotImplementedError
@@ -82,6 +84,9 @@ class CaisseFilter(ScopedChoiceFilter):
     parameter_name = field = "caisse"
 
     def choices_queryset(self, request):
+        caisse_ids = staff_caisse_ids(request.user)
+        if caisse_ids is not None and len(caisse_ids) < 2:  # one caisse: nothing to choose, nothing to read
+            return Caisse.objects.none()
         return Caisse.objects.visible_to(request.user)
 
 
@@ -225,6 +230,34 @@ class AccessReportForm(forms.Form):
     birth_date = PlausibleDateField(label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class DemandeChangeList(ChangeList):
+    """The agents' queue, 50 rows a page, drawn by one plain loop (admin/requests_app/demande/change_list.html):
+    Django's cell-by-cell rendering cost three times the page's own queries."""
+
+    def rows(self):
+        kinds, states = dict(DemandeKind.choices), dict(DemandeState.choices)
+        suffix = f"?{self.preserved_filters}" if self.preserved_filters else ""
+        now = timezone.now()
+        for demande in self.result_list:
+            agent = demande.assigned_to
+            yield {
+                "pk": demande.pk,
+                "label": str(demande),
+                "url": self.url_for_result(demande) + suffix,
+                "reference": demande.reference,
+                "kind": kinds.get(demande.kind, demande.kind),
+                "partenaire": demande.partenaire.name,
+                "state": states.get(demande.state, demande.state),
+                "agent": (agent.get_full_name() or str(agent)) if agent else "-",
+                "created_at": timezone.localtime(demande.created_at),
+                "age": (now - demande.created_at).days,
+                "late": demande.is_late,
+            }
+
+    def headers(self):
+        return list(result_headers(self))
+
+
 class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
     list_display = ["reference", "kind", "partenaire", "state", "assigned_to", "created_at", "age", "late"]
     list_filter = [
@@ -350,6 +383,9 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
+
+    def get_changelist(self, request, **kwargs):
+        return DemandeChangeList
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedPaginator(queryset, per_page, orphans, allow_empty_first_page)
