@@ -1,8 +1,10 @@
-"""The health-data lexicon of the free-text guard (D4), maintained by the caisses' administrators."""
+"""The lexicon of sensitive data of the free-text guard (D4), maintained by the caisses' administrators:
+every category (health, origin, religion, opinions, union, sex life, offences, judgements, exceptions)."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from .guard import term_word_forms
 from .models import HealthTerm
 
 
@@ -12,10 +14,19 @@ class HealthTermAdmin(admin.ModelAdmin):
     list_filter = ["category", "active"]
     search_fields = ["term", "normalized"]
     ordering = ["normalized"]
-    fields = ["term", "normalized", "category", "active", "created_at", "updated_at"]
-    readonly_fields = ["normalized", "created_at", "updated_at"]
+    fields = ["term", "normalized", "recognised_forms", "category", "active", "created_at", "updated_at"]
+    readonly_fields = ["normalized", "recognised_forms", "created_at", "updated_at"]
     actions = ["activate", "deactivate"]
     list_per_page = 100
+
+    @admin.display(description="formes reconnues (sans accents)")
+    def recognised_forms(self, obj):
+        """What the guard refuses for this term, word by word: the administrator sees the generated forms."""
+        if not obj or not obj.term:
+            return "—"
+        return " + ".join(
+            " | ".join(sorted(forms, key=lambda form: (len(form), form))) for forms in term_word_forms(obj.term)
+        )
 
     # Bulk updates bypass save(): they set updated_at themselves, which is how the guard sees the change.
     def _set_active(self, request, queryset, active: bool):

@@ -1,11 +1,17 @@
-# The health-data lexicon of the free-text guard (D4) and its initial terms (requests_app/data/health_terms.txt).
+# The health-data lexicon of the free-text guard (D4) and its initial terms (requests_app/data/health_terms.txt,
+# since 0006 the lexicon of every kind of sensitive data).
 
 from pathlib import Path
 
 from django.db import migrations, models
 
 LEXICON_FILE = Path(__file__).resolve().parent.parent / "data" / "health_terms.txt"
-CATEGORIES = {"maladie", "traitement", "handicap", "examen", "autre"}
+# Every category of the data file, the ones 0006_sensitive_lexicon added included: a new database loads the whole
+# file here (0006 then finds nothing missing), an existing one gets the new lines from 0006.
+CATEGORIES = {
+    "maladie", "traitement", "handicap", "examen", "autre",
+    "origine", "religion", "politique", "syndicat", "sexualite", "infraction", "jugement", "exception",
+}
 
 
 def read_lexicon_file(path=LEXICON_FILE):

@@ -1,4 +1,8 @@
-"""The health-data lexicon of the free-text guard (D4), maintained by caisse administrators in the admin."""
+"""The lexicon of sensitive data of the free-text guard (D4), maintained by caisse administrators in the admin.
+
+Health terms came first, hence the model's name (and table, kept to avoid moving it): its categories now cover
+every kind of data the CNIL keeps out of free-text zones, and the exceptions to them.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,15 +11,26 @@ from requests_app.guard import normalize_text
 
 
 class HealthTermCategory(models.TextChoices):
-    MALADIE = "maladie", "Maladie ou diagnostic"
-    TRAITEMENT = "traitement", "Traitement"
-    HANDICAP = "handicap", "Handicap"
-    EXAMEN = "examen", "Examen ou acte médical"
-    AUTRE = "autre", "Autre"
+    """What a term reveals; `requests_app.guard.CATEGORIES` says how the error names it and why it is refused."""
+
+    MALADIE = "maladie", "Santé : maladie ou diagnostic"
+    TRAITEMENT = "traitement", "Santé : traitement"
+    HANDICAP = "handicap", "Santé : handicap"
+    EXAMEN = "examen", "Santé : examen ou acte médical"
+    AUTRE = "autre", "Santé : autre"
+    ORIGINE = "origine", "Origine raciale ou ethnique"
+    RELIGION = "religion", "Convictions religieuses ou philosophiques"
+    POLITIQUE = "politique", "Opinions politiques"
+    SYNDICAT = "syndicat", "Appartenance syndicale"
+    SEXUALITE = "sexualite", "Vie sexuelle ou orientation sexuelle"
+    INFRACTION = "infraction", "Infractions et condamnations"
+    JUGEMENT = "jugement", "Jugement subjectif ou insultant"
+    EXCEPTION = "exception", "Exception : expression ordinaire, jamais refusée"
 
 
 class HealthTerm(models.Model):
-    """A word or phrase that reveals health data: refused in every free-text zone when active.
+    """A word or phrase that reveals sensitive data: refused in every free-text zone when active (or, of the
+    category "exception", an ordinary phrase that contains such a term and is never refused).
 
     `normalized` (case and accents folded, punctuation and spaces collapsed to one space) is what the guard
     matches on and what makes two spellings of a term the same term. `updated_at` lets the guard notice any
@@ -25,12 +40,18 @@ class HealthTerm(models.Model):
     term = models.CharField(
         "terme",
         max_length=120,
-        help_text="Tel qu'il peut être saisi, par exemple « Diabète de type 2 ». "
-        "Reconnu sans tenir compte des majuscules, des accents ni des tirets, au singulier comme au pluriel.",
+        help_text="Tel qu'il peut être saisi, par exemple « Diabète de type 2 ». Reconnu sans tenir compte des "
+        "majuscules, des accents ni des tirets, au masculin comme au féminin, au singulier comme au pluriel ; "
+        "un sigle (au moins deux majuscules, comme VIH) ne prend que le « s » du pluriel.",
     )
     normalized = models.CharField("forme normalisée", max_length=120, unique=True, editable=False)
     category = models.CharField(
-        "catégorie", max_length=20, choices=HealthTermCategory.choices, default=HealthTermCategory.MALADIE
+        "catégorie",
+        max_length=20,
+        choices=HealthTermCategory.choices,
+        default=HealthTermCategory.MALADIE,
+        help_text="Ce que révèle le terme ; le message d'erreur la nomme et dit pourquoi le texte est refusé. "
+        "« Exception » : une expression ordinaire qui contient un terme du lexique (« Secours catholique »).",
     )
     active = models.BooleanField(
         "actif", default=True, help_text="Décochez pour ne plus refuser ce terme sans le supprimer."
@@ -40,8 +61,8 @@ class HealthTerm(models.Model):
 
     class Meta:
         ordering = ["normalized"]
-        verbose_name = "terme de santé"
-        verbose_name_plural = "lexique des données de santé"
+        verbose_name = "terme sensible"
+        verbose_name_plural = "lexique des données sensibles"
 
     def __str__(self):
         return self.term

@@ -442,7 +442,9 @@ def test_d4_nir_and_health_term_are_refused_in_the_message(filing, health_lexico
     submit(page)
     expect(page).to_have_url(f"/demandes/nouvelle/{caisse().pk}/contact/")
     expect(message).to_have_attribute("aria-invalid", "true")
-    expect(message).to_have_accessible_description(re.compile("relève de la santé : « [Cc]himiothérapie »"))
+    expect(message).to_have_accessible_description(
+        re.compile(r"donnée de santé \(traitement\) : « [Cc]himiothérapie »")
+    )
     expect(message).to_have_accessible_description(re.compile("aucune donnée de santé"))
     expect(message).to_have_value(typed)
     assert not Demande.objects.exists()
