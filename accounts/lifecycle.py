@@ -18,7 +18,7 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conventions import services as convention_services
@@ -149,8 +149,12 @@ def _erase(rows) -> int:
         state_changed_at=timezone.now(),
     )
     User.history.filter(id__in=ids).delete()  # the model history kept the name, email and phone
-    for model in (TOTPDevice, StaticDevice, AccountToken, PasswordHistory):
+    for model in (TOTPDevice, AccountToken, PasswordHistory):
         model.objects.filter(user_id__in=ids).delete()
+    # Backup codes, then their devices, one DELETE each: the deletion collector would delete the devices,
+    # which have dependents, 100 at a time (no signal listens to these deletions).
+    StaticToken.objects.filter(device__user_id__in=ids).delete()
+    StaticDevice.objects.filter(user_id__in=ids)._raw_delete(StaticDevice.objects.db)
     audit.record_many(Action.ACCOUNT_PURGED, users)  # labelled by their number only
     return len(users)
 
