@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -141,14 +141,20 @@ class PartenaireQuerySet(models.QuerySet):
         return self.filter(suspended_at__isnull=True)
 
     def over_quota(self):
-        """A4: more invited or active accounts of a profile than the member count allows."""
-        from accounts.models import OCCUPYING_STATES, Profile
+        """A4: more invited or active accounts of a profile than the member count allows. Counted per partner
+        on the accounts' (partenaire, profile, state) index: a caisse's partners, not every account."""
+        from accounts.models import OCCUPYING_STATES, Profile, User
         from accounts.quotas import limit_expression
 
-        occupying = Q(accounts__state__in=OCCUPYING_STATES)
+        def used(profile):
+            accounts = User.objects.filter(
+                partenaire=models.OuterRef("pk"), profile=profile, state__in=OCCUPYING_STATES
+            )
+            count = accounts.order_by().values("partenaire").annotate(n=models.Count("pk")).values("n")
+            return Coalesce(models.Subquery(count), 0)
+
         return self.annotate(
-            gestionnaires_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.GESTIONNAIRE)),
-            techniciens_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.TECHNICIEN)),
+            gestionnaires_used=used(Profile.GESTIONNAIRE), techniciens_used=used(Profile.TECHNICIEN)
         ).filter(
             Q(gestionnaires_used__gt=limit_expression("gestionnaires"))
             | Q(techniciens_used__gt=limit_expression("techniciens"))
