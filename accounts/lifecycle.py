@@ -11,6 +11,7 @@ finishes the rest. Each returns how many rows it changed (or, with `dry_run`, wo
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
@@ -43,16 +44,22 @@ from .models import (
 PURGE_AFTER_MONTHS = 6
 
 
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months earlier (the last day when it does not exist)."""
-    month_index = moment.month - 1 - months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = moment.day
-    while True:  # 31 August → 28 or 29 February
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            day -= 1
+def purge_due(inactivated_at: datetime, now: datetime) -> bool:
+    """A15: due once 6 calendar months have passed since the inactivation, on the Paris calendar (an account
+    inactivated on 31/08 at 10:00 is due on 28/02, or 29/02, at 10:00; one of 30/11 at 11:35 on 30/05 at 11:35)."""
+    due_at = timezone.localtime(inactivated_at) + relativedelta(months=PURGE_AFTER_MONTHS)
+    return due_at <= timezone.localtime(now)
+
+
+def due_for_purge(now: datetime):
+    """The inactivated accounts `purge_due` says are due, in one query on the date: 6 calendar months are 181 to
+    184 days (and an hour of summer time), so those inactivated more than 185 days ago are due and those of the
+    last 180 days are not; the few in between are decided one by one."""
+    inactive = User.objects.filter(state=AccountState.INACTIVE)
+    surely, not_yet = now - timedelta(days=185), now - timedelta(days=180)
+    between = inactive.filter(inactivated_at__gt=surely, inactivated_at__lte=not_yet)
+    edge = [pk for pk, at in between.values_list("pk", "inactivated_at") if purge_due(at, now)]
+    return inactive.filter(Q(inactivated_at__lte=surely) | Q(pk__in=edge))
 
 
 def _in_batches(queryset, change, *, dry_run: bool) -> int:
@@ -120,7 +127,7 @@ def purge_inactivated_accounts(*, now: datetime | None = None, dry_run: bool = F
     """Accounts inactivated 6 months ago or more are deleted: personal data erased, history of the
     account erased, the row kept (anonymous) so that the requests it filed stay in the partner's history."""
     now = now or timezone.now()
-    due = User.objects.filter(state=AccountState.INACTIVE, inactivated_at__lte=months_before(now, PURGE_AFTER_MONTHS))
+    due = due_for_purge(now)
     if dry_run:
         return due.count()
     return _by_batches(due, _erase)

@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.lifecycle import PURGE_AFTER_MONTHS, months_before
 from accounts.models import User
 from conventions.models import ConventionMetier, ConventionUtilisation
 from portal.jobs import BY_NAME
@@ -160,7 +159,9 @@ SELECT count(*) FROM changed
 
 PURGE_SQL = f"""
 WITH due AS (
-    SELECT id FROM accounts_user WHERE state = 'inactive' AND inactivated_at <= %(cutoff)s FOR UPDATE SKIP LOCKED
+    SELECT id FROM accounts_user WHERE state = 'inactive'
+        AND (inactivated_at AT TIME ZONE 'Europe/Paris') + interval '6 months' <= (now() AT TIME ZONE 'Europe/Paris')
+    FOR UPDATE SKIP LOCKED
 ), erased AS (
     UPDATE accounts_user a SET username = 'compte-supprime-' || a.id, civilite = '', last_name = '',
         first_name = '', job_title = '', phone = '', email = '', inactivation_comment = '',
@@ -199,8 +200,7 @@ def bench_jobs(repeats: int, scale: dict) -> dict:
          END_CONVENTIONS_SQL, {"today": today}),
         ("comptes_sans_convention", "comptes des structures sans convention", prepare_accounts, scale["accounts"],
          INACTIVATE_SQL, {"today": today}),
-        ("suppression_comptes", "comptes inactivés depuis 6 mois", prepare_purge, scale["purge"], PURGE_SQL,
-         {"cutoff": months_before(timezone.now(), PURGE_AFTER_MONTHS)}),
+        ("suppression_comptes", "comptes inactivés depuis 6 mois", prepare_purge, scale["purge"], PURGE_SQL, {}),
     )  # fmt: skip
     results = {}
     for name, label, prepare, target, sql, params in jobs:

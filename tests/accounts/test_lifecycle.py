@@ -2,12 +2,13 @@
 
 import threading
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.core.management import call_command
 from django.db import close_old_connections, connection
@@ -232,14 +233,48 @@ def test_a15_two_purges_at_once_never_process_an_account_twice():
     assert User.objects.filter(state=AccountState.SUPPRIME).count() == 30
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def first_nightly_run(moment: datetime) -> datetime:
+    """The purge's first run (02:00, Paris) at or after `moment`."""
+    run = moment.replace(hour=2, minute=0, second=0, microsecond=0)
+    return run if run >= moment else run + timedelta(days=1)
+
+
+def test_a15_purge_falls_on_the_first_nightly_run_after_six_calendar_months_every_day_of_2024_to_2028():
+    """Every day of five years (leap years, month ends, summer time) at 00:00, 11:35 and 23:59 in Paris: the
+    purge is due at the first nightly run at or after T + 6 calendar months, and not at the run before."""
+    day, wrong = date(2024, 1, 1), []
+    while day <= date(2028, 12, 31):
+        for hour, minute in ((0, 0), (11, 35), (23, 59)):
+            inactivated = datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
+            run = first_nightly_run(inactivated + relativedelta(months=6))
+            if not lifecycle.purge_due(inactivated, run) or lifecycle.purge_due(inactivated, run - timedelta(days=1)):
+                wrong.append(inactivated)
+        day += timedelta(days=1)
+    assert wrong == []
+
+
 @pytest.mark.parametrize(
-    ("moment", "expected"),
+    ("inactivated", "due_run"),
     [
-        (datetime(2026, 7, 15, 10), datetime(2026, 1, 15, 10)),
-        (datetime(2026, 8, 31), datetime(2026, 2, 28)),
-        (datetime(2028, 8, 31), datetime(2028, 2, 29)),
-        (datetime(2027, 3, 1), datetime(2026, 9, 1)),
+        (datetime(2025, 11, 30, 11, 35), datetime(2026, 5, 31, 2)),  # 30/05 11:35: the night after, not a day late
+        (datetime(2026, 8, 31, 10), datetime(2027, 3, 1, 2)),  # 28/02 10:00 (no 31/02)
+        (datetime(2027, 8, 31, 1), datetime(2028, 2, 29, 2)),  # 29/02 01:00 of a leap year
+        (datetime(2026, 3, 29, 2, 30), datetime(2026, 9, 30, 2)),  # summer time's first day
     ],
 )
-def test_a15_six_calendar_months(moment, expected):
-    assert lifecycle.months_before(moment, 6) == expected
+def test_a15_the_purge_query_takes_exactly_the_due_accounts(inactivated, due_run):
+    """The query (one range on the date, the boundary decided one by one) agrees with the calendar: the
+    account is purged by the run that is due and not by the one before."""
+    account = UserFactory(
+        state=AccountState.INACTIVE,
+        inactivated_at=inactivated.replace(tzinfo=PARIS),
+        inactivation_reason=InactivationReason.LEFT_STRUCTURE,
+    )
+    due_run = due_run.replace(tzinfo=PARIS)
+    assert not lifecycle.due_for_purge(due_run - timedelta(days=1)).filter(pk=account.pk).exists()
+    assert lifecycle.due_for_purge(due_run).filter(pk=account.pk).exists()
+    assert lifecycle.purge_inactivated_accounts(now=due_run - timedelta(days=1)) == 0
+    assert lifecycle.purge_inactivated_accounts(now=due_run) == 1
