@@ -231,6 +231,8 @@ def detail(request, reference):
 @require_POST
 def reply(request, reference):
     demande = _visible_demande(request, reference)
+    if not services.can_reply(request.user, demande):  # A1, D9: before the posted files are checked and kept
+        raise PermissionDenied("Vous ne pouvez pas écrire sur cette demande.")
     form = ReplyForm(request.POST, request.FILES)
     token = form.token()
     if token is None:

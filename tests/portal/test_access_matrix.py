@@ -1,7 +1,9 @@
-"""The access matrix, generated from the URL configuration (A13, A17, C7, D8, P4; ASVS V4).
+"""The access matrix, generated from the URL configuration (A1, A13, A17, C7, D8, P4; ASVS V4).
 
-Every URL of the resolver — portal pages and the back-office, named or not — is requested (GET only) by every
-profile; the answer must be the one written in EXPECTED. A URL added without a row in EXPECTED fails
+Every URL of the resolver — portal pages and the back-office, named or not — is requested by every profile with
+GET, POST and DELETE; the answer must be the one written in EXPECTED (GET), POST_EXPECTED and DELETE_EXPECTED
+(EXPECTED with reviewed overrides). A refused answer must write nothing, and no answer out of the profile's reach
+may show the insured person of the world's request. A URL added without a row in EXPECTED fails
 `test_every_url_of_the_resolver_has_a_row`, and a row left behind by a removed URL fails it too.
 
 The objects in the URLs belong to one structure ("la structure") under convention with one caisse ("la caisse"):
@@ -15,12 +17,14 @@ string is not compared): "→login" is the portal's sign-in page, "→admin_logi
 (which sends on to the portal's sign-in and second step).
 """
 
+from copy import deepcopy
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.admin import site as admin_site
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -285,10 +289,119 @@ EXPECTED: dict[str, dict] = {
     "two_factor_verify": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, password_only=200),
 }
 
+# --- POST --------------------------------------------------------------------------------------------------
+
+# Every URL also gets a POST with an empty body (the test client skips the CSRF check: what is tested is the
+# view's own). The answer is the GET's, but for the rows below: each one read in its view, with why it differs.
+# What decides access must not depend on the method nor the body: another structure's request or account is a
+# 404 (D8, A12), another caisse's object a 404 (CaisseScopedAdmin), as on GET.
+ACCOUNTS = "→accounts_list"
+
+
+def admin_change(model):
+    return f"→admin:{model}_change"
+
+
+def admin_list(model):
+    return f"→admin:{model}_changelist"
+
+
+POST_OVERRIDES: dict[str, dict] = {
+    # --- Portal. The reply is POST only (405 to GET), sent with its form's hidden token alone (POST_BODIES): the
+    # structure's technicien gets the request's page back, the empty message refused (200). Its gestionnaire
+    # reads the thread but writes nothing in it (A1, can_reply): 403, as on demande_new. Another structure:
+    # 404, the request does not exist for it (D8).
+    "demande_reply": portal(200, 403, 404, 404, 403, 403, 403),
+    # The gestionnaire's buttons, POST only (405 to GET), nothing to fill in: done (or refused with a message),
+    # back to the accounts page (A7, A16, A17); another structure's account or review: 404, as on its pages.
+    "resend_invitation": portal(403, ACCOUNTS, 403, 404, 403, 403, 403),
+    "review_attest": portal(403, ACCOUNTS, 403, 404, 403, 403, 403),
+    "technicien_reset_two_factor": portal(403, ACCOUNTS, 403, 404, 403, 403, 403),
+    # Signing out is POST only, open to any session, even one without its second factor (its success is the
+    # sign-in page: see SIGN_OUT).
+    "logout": everyone(LOGIN),
+    # Leaving the backup codes page (the codes leave the session): on to the home page.
+    "two_factor_backup_codes": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, password_only=HOME),
+    # --- Back-office. Signing out of it is POST only (Django's LogoutView); the others are sent to its index.
+    "admin:logout": back_office(LOGIN, LOGIN, LOGIN, others=ADMIN_INDEX, password_only=ADMIN_INDEX),
+    # Read-only views (class-based, GET only): 405 once in.
+    "admin:autocomplete": back_office(405, 405, 405),
+    "admin:jsi18n": back_office(405, 405, 405),
+    "admin:password_change_done": back_office(405, 405, 405),
+    # A past version is never restored (HistoryAdmin.history_form_view): 403 once the object is visible, and
+    # another caisse's object stays a 404.
+    "admin:accounts_cgu_simple_history": back_office(403, 403, 403),
+    "admin:accounts_user_simple_history": back_office(403, 404, 403),
+    "admin:conventions_caisse_simple_history": back_office(403, 404, 403),
+    "admin:conventions_conventionmetier_simple_history": back_office(403, 404, 403),
+    "admin:conventions_conventionutilisation_simple_history": back_office(403, 404, 403),
+    "admin:conventions_partenaire_simple_history": back_office(403, 404, 403),
+    # Change pages whose fields are all read-only (the rows come from the portal and change only through the
+    # object's actions): the empty form is valid, the object saved unchanged, back to the list. The agent of
+    # another caisse does not find the object (404), as on GET.
+    "admin:accounts_accountincident_change": back_office(
+        admin_list("accounts_accountincident"), 404, admin_list("accounts_accountincident")
+    ),
+    "admin:accounts_gestionnairerequest_change": back_office(
+        admin_list("accounts_gestionnairerequest"), 404, admin_list("accounts_gestionnairerequest")
+    ),
+    "admin:accounts_habilitationrequest_change": back_office(
+        admin_list("accounts_habilitationrequest"), 404, admin_list("accounts_habilitationrequest")
+    ),
+    "admin:accounts_user_change": back_office(admin_list("accounts_user"), 404, admin_list("accounts_user")),
+    # Accepted CGU: its text is what was accepted, every field read-only (CGUAdmin); the national
+    # administrator's, as on GET.
+    "admin:accounts_cgu_change": back_office(403, 403, admin_list("accounts_cgu")),
+    # A review is asked by the caisse and attested by the partner (A16): agents may add one, then only read it
+    # (AGENT_PERMISSIONS), so their POST is a 403 — Django checks the right to change before looking the object
+    # up, which answers the same for any review, another caisse's or none (nothing learnt). The national
+    # administrator's is saved as is.
+    "admin:accounts_habilitationreview_change": back_office(403, 403, admin_list("accounts_habilitationreview")),
+    # The journal is read-only for everyone, the national administrator included (P4): saving it is a 403.
+    "admin:portal_journalentry_change": back_office(403, 403, 403),
+    # Object actions with nothing to fill in (ConfirmForm): the POST is the confirmation, the action runs and
+    # the page goes back to the object; the caisse's agent and the national administrator may (A5, A10, A13),
+    # the agent of another caisse does not find the object (404).
+    "admin:accounts_accountincident_action": back_office(
+        admin_change("accounts_accountincident"), 404, admin_change("accounts_accountincident")
+    ),
+    "admin:accounts_gestionnairerequest_action": back_office(
+        admin_change("accounts_gestionnairerequest"), 404, admin_change("accounts_gestionnairerequest")
+    ),
+    "admin:accounts_habilitationrequest_action": back_office(
+        admin_change("accounts_habilitationrequest"), 404, admin_change("accounts_habilitationrequest")
+    ),
+}
+POST_EXPECTED = {**EXPECTED, **POST_OVERRIDES}
+# The reply checks its form's hidden token before anything else (403 "Formulaire incomplet" without it, for
+# everyone who reaches the request): the matrix posts the token alone, so that the profile decides the answer.
+POST_BODIES = {"demande_reply": {"form_token": "00000000-0000-4000-8000-0000000000cd"}}
+
+# --- DELETE ------------------------------------------------------------------------------------------------
+
+# Every view of the portal branches on `request.method == "POST"` (or is POST only), and so does Django's admin:
+# DELETE reaches the GET branch and must answer as GET — same scoping, nothing written on a refusal, no insured
+# shown out of reach — where a generic DeleteView would delete at once. But for these rows, from Django's
+# class-based views and the history admin. (A one-off sweep of PUT, HEAD and OPTIONS found these rows again,
+# LoginView running its POST on PUT and the LogoutViews answering OPTIONS with an empty 200, and neither a write
+# nor the insured: not sent on each run, to keep its time.)
+DELETE_OVERRIDES: dict[str, dict] = {
+    # JSON and template views with no handler but GET (AutocompleteJsonView, JavaScriptCatalog,
+    # PasswordChangeDoneView): 405 once in the back-office.
+    "admin:autocomplete": back_office(405, 405, 405),
+    "admin:jsi18n": back_office(405, 405, 405),
+    "admin:password_change_done": back_office(405, 405, 405),
+    # LoginView has no DELETE: 405 to whoever is signed out (the signed-in are sent home first, as on GET).
+    "login": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, signed_out=405),
+    # A past version is never restored: HistoryAdmin refuses any method but GET, as POST.
+    **{key: row for key, row in POST_OVERRIDES.items() if key.endswith("_simple_history")},
+}
+DELETE_EXPECTED = {**EXPECTED, **DELETE_OVERRIDES}
+
 # Cells that show a real access-control bug, reported and left to the application's owners: the test is
 # expected to fail on exactly these cells (strict: it fails when one of them starts answering as expected, so
 # that the entry is removed with the fix).
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}  # (method, URL key, profile): why
 
 
 # --- The URLs of the resolver -------------------------------------------------------------------------------
@@ -409,18 +522,22 @@ def world(private_media):
     partner_with_access(caisse=caisse_b, name="Structure de l'autre caisse")
 
     group = sync_agent_group()
+
+    def user(profile, **kwargs):  # a fixed name: Faker's might be the insured's own first name (shows_insured)
+        return UserFactory(first_name="Camille", last_name=profile.replace("_", " ").capitalize(), **kwargs)
+
     users = {
-        "technicien": UserFactory(partenaire=partenaire),
-        "gestionnaire": UserFactory(gestionnaire=True, partenaire=partenaire),
-        "agent": UserFactory(agent=True, caisse=caisse),
-        "agent_autre_caisse": UserFactory(agent=True, caisse=caisse_b),
-        "technicien_autre_structure": UserFactory(partenaire=other),
-        "gestionnaire_autre_structure": UserFactory(gestionnaire=True, partenaire=other),
-        "structure_suspendue": UserFactory(partenaire=suspended),
-        "compte_inactive": UserFactory(partenaire=partenaire),
-        "technicien_sans_2fa": UserFactory(partenaire=partenaire),
-        "agent_sans_2fa": UserFactory(agent=True, caisse=caisse),
-        "administrateur": UserFactory(administrateur=True),
+        "technicien": user("technicien", partenaire=partenaire),
+        "gestionnaire": user("gestionnaire", gestionnaire=True, partenaire=partenaire),
+        "agent": user("agent", agent=True, caisse=caisse),
+        "agent_autre_caisse": user("agent_autre_caisse", agent=True, caisse=caisse_b),
+        "technicien_autre_structure": user("technicien_autre_structure", partenaire=other),
+        "gestionnaire_autre_structure": user("gestionnaire_autre_structure", gestionnaire=True, partenaire=other),
+        "structure_suspendue": user("structure_suspendue", partenaire=suspended),
+        "compte_inactive": user("compte_inactive", partenaire=partenaire),
+        "technicien_sans_2fa": user("technicien_sans_2fa", partenaire=partenaire),
+        "agent_sans_2fa": user("agent_sans_2fa", agent=True, caisse=caisse),
+        "administrateur": user("administrateur", administrateur=True),
     }
     for name in ("agent", "agent_autre_caisse", "agent_sans_2fa"):
         users[name].groups.add(group)
@@ -565,6 +682,108 @@ def sign_in(client, world, profile):
         )
 
 
+# --- Sending a request, and what its answer may show or write ------------------------------------------------
+
+# Who may see the world's request (D8: its structure's users; its caisse's agents; the national administrator).
+# The others — signed out, another structure, another caisse, a session without its second factor — must not
+# find its insured person in any answer, whatever the method and the URL.
+NOT_ENTITLED = frozenset(PROFILES) - {"technicien", "gestionnaire", "agent", "administrateur"}
+# The insured of the world's request is Noé Matrice ("matrice" alone also names the caisse and the structure;
+# the world's users have fixed names, as Faker's could be Noé).
+INSURED_NAME = ("noé", "no\\u00e9", "no&#233;", "no&eacute;")
+# A sign-out's success is the sign-in page, and it journals the logout (P4): not a refusal.
+SIGN_OUT = frozenset({"logout", "admin:logout"})
+
+
+def shows_insured(body: bytes) -> bool:
+    text = body.decode("utf-8", "replace").casefold()
+    return any(needle in text for needle in INSURED_NAME)
+
+
+def refused(key, expected) -> bool:
+    """A cell that denies the page: 4xx, or sent to sign in or to the second factor."""
+    if isinstance(expected, frozenset) or key in SIGN_OUT:
+        return False
+    return expected in (LOGIN, ADMIN_LOGIN, VERIFY) or (isinstance(expected, int) and expected >= 400)
+
+
+class Writes:
+    """The tables written since the last look: PostgreSQL's counters of rows inserted, updated or deleted in this
+    transaction (a rolled-back savepoint's rows included), one query per request."""
+
+    def __init__(self):
+        self.counts = self.read()
+
+    @staticmethod
+    def read() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+                " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0"
+            )
+            return dict(cursor.fetchall())
+
+    def since_last_look(self) -> list[str]:
+        counts = self.read()
+        written = sorted(t for t, n in counts.items() if n != self.counts.get(t, 0))
+        self.counts = counts
+        return written
+
+
+def send(client, method, path, data, writes):
+    """One request, its body empty unless given (the test client skips CSRF checks, as a forged form would), then
+    undo what it did — rows and cookies — so that every cell meets the world as built (a confirmed admin action
+    or a sign-out does not change the next cells). Returns the response, its body, the tables it wrote."""
+    cookies = deepcopy(client.cookies)
+    with transaction.atomic():
+        response = getattr(client, method.lower())(path, data)
+        # A streamed file is read to the end: the test client then closes it (and only it).
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return response, body, writes.since_last_look()
+
+
+def matrix_cells(client, world, profile, method, table, bodies=None):
+    """Send `method` to every URL of the resolver as the signed-in `profile` and compare with `table`; a refused
+    answer must write nothing, and no answer out of the profile's reach may show the world's insured person.
+    Returns the wrong cells and the known bugs seen."""
+    wrong, bugs_seen, writes = [], [], Writes()
+    for key, (route, pattern) in sorted(resolver_urls().items()):
+        path = concrete_path(key, route, pattern, world)
+        response, body, written = send(client, method, path, (bodies or {}).get(key), writes)
+        got = answer(response)
+        if key not in table:
+            wrong.append(f"{key} ({path}) : aucune ligne pour {method}")
+            continue
+        expected = table[key][profile]
+        ok = got in expected if isinstance(expected, frozenset) else got == expected
+        cell = f"{method} {key} [{profile}] {path}"
+        bug = KNOWN_BUGS.get((method, key, profile))
+        if bug and ok:
+            wrong.append(f"{cell} : répond comme attendu ({got}) — retirez-la de KNOWN_BUGS")
+        elif bug:
+            bugs_seen.append(f"{cell} : {bug}")
+        elif not ok:
+            wrong.append(f"{cell} : attendu {expected}, obtenu {got}")
+        if (refused(key, expected) or profile in NOT_ENTITLED) and shows_insured(body):
+            wrong.append(
+                f"{cell} : la réponse ({got}) montre l'assuré de la demande, hors de portée du profil ou refusée"
+            )
+        if refused(key, expected) and written:
+            wrong.append(f"{cell} : refusée ({got}), elle a pourtant écrit dans {written}")
+    return wrong, bugs_seen
+
+
+def check_matrix(client, world, profile, method, table, bodies=None):
+    """Sign the profile in, then send `method` to every URL."""
+    sign_in(client, world, profile)
+    wrong, bugs_seen = matrix_cells(client, world, profile, method, table, bodies)
+    assert not wrong, "\n".join(wrong)
+    if bugs_seen:
+        pytest.xfail("Bogues connus : " + " ; ".join(bugs_seen))
+
+
 # --- Tests --------------------------------------------------------------------------------------------------
 
 
@@ -579,29 +798,36 @@ def test_every_url_of_the_resolver_has_a_row():
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_access_matrix(client, world, profile):
-    sign_in(client, world, profile)
-    wrong, bugs_seen = [], []
-    for key, (route, pattern) in sorted(resolver_urls().items()):
-        path = concrete_path(key, route, pattern, world)
-        response = client.get(path)
-        got = answer(response)
-        if response.streaming:  # read to the end: the test client then closes the file (and only it)
-            b"".join(response.streaming_content)
-        if key not in EXPECTED:
-            wrong.append(f"{key} ({path}) : aucune ligne dans EXPECTED")
-            continue
-        expected = EXPECTED[key][profile]
-        ok = got in expected if isinstance(expected, frozenset) else got == expected
-        bug = KNOWN_BUGS.get((key, profile))
-        if bug and ok:
-            wrong.append(f"{key} [{profile}] {path} : répond comme attendu ({got}) — retirez-la de KNOWN_BUGS")
-        elif bug:
-            bugs_seen.append(f"{key} [{profile}] : {bug}")
-        elif not ok:
-            wrong.append(f"{key} [{profile}] GET {path} : attendu {expected}, obtenu {got}")
-    assert not wrong, "\n".join(wrong)
-    if bugs_seen:
-        pytest.xfail("Bogues connus : " + " ; ".join(bugs_seen))
+    check_matrix(client, world, profile, "GET", EXPECTED)
+
+
+@pytest.mark.parametrize("overrides", [POST_OVERRIDES, DELETE_OVERRIDES], ids=["POST", "DELETE"])
+def test_overrides_are_decisions(overrides):
+    """Each row overrides the GET row of a URL that exists, and differs from it (or it is not a decision)."""
+    assert not overrides.keys() - EXPECTED.keys()
+    assert all(set(row) == set(PROFILES) for row in overrides.values())
+    assert [key for key, row in overrides.items() if row == EXPECTED[key]] == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_access_matrix_post(client, world, profile):
+    check_matrix(client, world, profile, "POST", POST_EXPECTED, POST_BODIES)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_access_matrix_delete(client, world, profile):
+    check_matrix(client, world, profile, "DELETE", DELETE_EXPECTED)
+
+
+def test_the_checks_see_what_they_look_for(client, world):
+    """On the request's page, read by its technicien: `shows_insured` finds the insured, `Writes` the journal row
+    of the read (P4) — else the matrix's checks of what an answer shows or writes would prove nothing."""
+    verified_login(client, world["users"]["technicien"])
+    path = reverse("demande_detail", args=[world["demande"].reference])
+    response, body, written = send(client, "GET", path, None, Writes())
+    assert response.status_code == 200
+    assert shows_insured(body)
+    assert written == ["portal_journalentry"]
 
 
 def test_an_agent_of_another_caisse_lists_none_of_the_caisse_objects(client, world):

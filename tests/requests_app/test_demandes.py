@@ -1,6 +1,7 @@
 """D1–D9 on the partner side: filing the five requests, the insured, history, thread, states, reading."""
 
 import io
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -284,6 +285,27 @@ def test_d9_ended_convention_keeps_requests_readable_but_closed_to_new_messages(
         )
         assert response.status_code == 403
         assert client.get(new_url(convention, "contact")).status_code == 403
+
+
+def test_a1_d9_who_may_not_write_on_a_request_is_refused_before_any_file_is_kept(client, convention, technicien):
+    """A1: the structure's gestionnaire reads its requests (D8) but writes nothing in them; D9: nothing new goes
+    to a closed request. The reply is refused (403) whatever the form holds, before its files are checked and
+    stored — not after, with the file kept for a message that will never be sent."""
+    demande = file_one(technicien, convention)
+    gestionnaire = UserFactory(gestionnaire=True, partenaire=convention.convention_metier.partenaire)
+    url = reverse("demande_reply", args=[demande.reference])
+
+    def post_reply(body):
+        return client.post(url, {"body": body, "form_token": str(uuid.uuid4()), "files": [clean_pdf()]})
+
+    verified_login(client, gestionnaire)
+    assert client.get(reverse("demande_detail", args=[demande.reference])).status_code == 200
+    assert post_reply("").status_code == 403  # not the page again, with its message "required"
+    services.change_state(demande, DemandeState.CLOTUREE, by=UserFactory(agent=True, caisse=demande.caisse))
+    verified_login(client, technicien)
+    assert post_reply("Voici le complément.").status_code == 403
+    assert not PieceJointe.objects.filter(demande__isnull=True).exists()  # nothing staged for a later message
+    assert demande.messages.count() == 1
 
 
 def test_p4_reading_a_request_and_its_attachment_is_journaled(client, convention, technicien):
