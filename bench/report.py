@@ -49,7 +49,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
         f"- Serveur des pages : gunicorn {result['server']} (`gunicorn.conf.py`), `DJANGO_DEBUG=false`, "
         f"{result['rounds']} tours entrelacés après un tour d'échauffement ; p95 par interpolation.",
         "- Plancher : les mêmes lignes par une seule requête SQL écrite à la main, rendues par une vue minimale "
-        "(gabarit sans mise en page), même session et mêmes middlewares. Ratio : p95 de la page / p95 du plancher.",
+        "(gabarit minimal dans la mise en page du site : en-tête, menu, pied de page du portail ou du back-office), "
+        "même session et mêmes middlewares. Ratio : p95 de la page / p95 du plancher.",
         "- Objectifs (issue 10) : ✓ / ✗ — historique et listes de l'admin : p95 ≤ 2 × plancher ; accueils et "
         "tableaux de bord : p95 ≤ 150 ms.",
         "",
