@@ -2,6 +2,10 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+
+from .models import OCCUPYING_STATES, Profile
+
 # (max member count of the band, gestionnaires, techniciens); the last band has no ceiling.
 BANDS = ((10, 2, 5), (25, 3, 15), (None, 5, 25))
 
@@ -30,8 +34,6 @@ def limit_expression(field: str, member_count_field: str = "member_count"):
 
     `field` is "gestionnaires" or "techniciens".
     """
-    from django.db.models import Case, IntegerField, Value, When
-
     index = {"gestionnaires": 1, "techniciens": 2}[field]
     whens = [
         When(**{f"{member_count_field}__lte": band[0]}, then=Value(band[index]))
@@ -39,3 +41,16 @@ def limit_expression(field: str, member_count_field: str = "member_count"):
         if band[0] is not None
     ]
     return Case(*whens, default=Value(BANDS[-1][index]), output_field=IntegerField())
+
+
+def partners_over_quota(partenaires: QuerySet) -> QuerySet:
+    """A4: the partners of `partenaires` holding more invited or active accounts of a profile than their member
+    count allows (one query: the counts and the limits are computed by the database)."""
+    occupying = Q(accounts__state__in=OCCUPYING_STATES)
+    return partenaires.annotate(
+        gestionnaires_used=Count("accounts", filter=occupying & Q(accounts__profile=Profile.GESTIONNAIRE)),
+        techniciens_used=Count("accounts", filter=occupying & Q(accounts__profile=Profile.TECHNICIEN)),
+    ).filter(
+        Q(gestionnaires_used__gt=limit_expression("gestionnaires"))
+        | Q(techniciens_used__gt=limit_expression("techniciens"))
+    )

@@ -23,8 +23,8 @@ from django.utils import timezone
 from accounts.lifecycle import PURGE_AFTER_MONTHS, months_before
 from accounts.models import User
 from conventions.models import ConventionMetier, ConventionUtilisation
+from core import uploads
 from portal.jobs import BY_NAME
-from requests_app import uploads
 
 from .middleware import _Counter
 from .sql import history_columns

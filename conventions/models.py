@@ -12,8 +12,8 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from portal.dates import validate_plausible_date
-from requests_app.guard import no_nir_validator
+from core.dates import validate_plausible_date
+from core.guard import no_nir_validator
 
 from .validators import validate_email_domain, validate_siret
 
@@ -139,20 +139,6 @@ class Referent(models.Model):
 class PartenaireQuerySet(models.QuerySet):
     def not_suspended(self):
         return self.filter(suspended_at__isnull=True)
-
-    def over_quota(self):
-        """A4: more invited or active accounts of a profile than the member count allows."""
-        from accounts.models import OCCUPYING_STATES, Profile
-        from accounts.quotas import limit_expression
-
-        occupying = Q(accounts__state__in=OCCUPYING_STATES)
-        return self.annotate(
-            gestionnaires_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.GESTIONNAIRE)),
-            techniciens_used=models.Count("accounts", filter=occupying & Q(accounts__profile=Profile.TECHNICIEN)),
-        ).filter(
-            Q(gestionnaires_used__gt=limit_expression("gestionnaires"))
-            | Q(techniciens_used__gt=limit_expression("techniciens"))
-        )
 
     def visible_to(self, user):
         """An agent sees the partners bound to its caisse by a convention, and those its caisse created."""

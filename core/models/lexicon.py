@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from requests_app.guard import normalize_text
+from core.text import normalize_text
 
 
 class HealthTermCategory(models.TextChoices):
@@ -19,7 +19,7 @@ class HealthTerm(models.Model):
 
     `normalized` (case and accents folded, punctuation and spaces collapsed to one space) is what the guard
     matches on and what makes two spellings of a term the same term. `updated_at` lets the guard notice any
-    change made in another process (see `requests_app.guard`).
+    change made in another process (see `core.guard`).
     """
 
     term = models.CharField(
@@ -39,6 +39,7 @@ class HealthTerm(models.Model):
     updated_at = models.DateTimeField("modifié le", auto_now=True, db_index=True)
 
     class Meta:
+        db_table = "requests_app_healthterm"
         ordering = ["normalized"]
         verbose_name = "terme de santé"
         verbose_name_plural = "lexique des données de santé"

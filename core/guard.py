@@ -32,9 +32,11 @@ import threading
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Max
 from stdnum.fr import nir as stdnum_nir
 
-from portal.text import fold
+from core.models import HealthTerm
+from core.text import normalize_text
 
 NIR_RULE = (
     "La convention d'utilisation interdit d'indiquer le NIR (numéro de sécurité sociale) dans les zones de texte "
@@ -45,16 +47,6 @@ HEALTH_RULE = (
     "décrivez la démarche sans indiquer l'état de santé de la personne."
 )
 FREE_TEXT_HELP_TEXT = "N'indiquez ni NIR ni information sur la santé de la personne (convention, CNIL)."
-
-# --- Folding ----------------------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def normalize_text(text: str) -> str:
-    """Folded words separated by one space, punctuation dropped: "L'anti-Dépresseur !" → "l anti depresseur"."""
-    return " ".join(_WORD.findall(fold(text)))
-
 
 # --- NIR ----------------------------------------------------------------------------------------------------
 
@@ -160,10 +152,6 @@ _lexicon_lock = threading.Lock()
 
 
 def _lexicon_fingerprint():
-    from django.db.models import Count, Max
-
-    from requests_app.models import HealthTerm
-
     state = HealthTerm.objects.aggregate(count=Count("pk"), last=Max("updated_at"))
     return state["count"], state["last"]
 
@@ -175,8 +163,6 @@ def _current_lexicon() -> _Lexicon:
     if lexicon is not None and lexicon.fingerprint == fingerprint:
         return lexicon
     with _lexicon_lock:
-        from requests_app.models import HealthTerm
-
         rows = list(HealthTerm.objects.filter(active=True).values_list("term", "normalized"))
         lexicon = _lexicon = _Lexicon(fingerprint, rows)
     return lexicon
