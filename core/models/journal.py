@@ -76,8 +76,13 @@ class JournalEntry(models.Model):
     target_id = models.CharField("identifiant de l'objet", max_length=64, blank=True)
     target_label = models.CharField("objet", max_length=200, blank=True)
     ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    # A default in the database too: SQL that writes the journal without naming the column (the bench's floors).
     run_id = models.CharField(
-        "exécution", max_length=64, blank=True, help_text="La tâche planifiée ou la commande qui a écrit l'entrée."
+        "exécution",
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text="La tâche planifiée ou la commande qui a écrit l'entrée.",
     )
     details = models.JSONField("détails", default=dict, blank=True)
 
