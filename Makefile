@@ -31,6 +31,8 @@ services:
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 ## make test: installe, démarre les services, puis ruff, makemigrations --check et toute la suite pytest.

@@ -9,14 +9,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
 
-from conventions.models import Caisse
-from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin
-from portal.admin_history import HistoryAdmin
-from portal.admin_scoping import CaisseScopedAdmin
-from portal.models import JournalEntry
-from requests_app.guard import FreeTextField
+from conventions.admin import PartenaireAdmin
+from conventions.models import Caisse, Partenaire
+from core import audit
+from core.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin
+from core.admin_history import HistoryAdmin
+from core.admin_scoping import CaisseScopedAdmin
+from core.guard import FreeTextField
+from core.models import Action, JournalEntry
 
 from . import habilitations, services, two_factor
+from .exports import habilitation_table_csv
 from .models import (
     CGU,
     OCCUPYING_STATES,
@@ -32,6 +35,7 @@ from .models import (
     RequestStatus,
     User,
 )
+from .quotas import partners_over_quota, quotas_for
 from .validators import validate_professional_email
 
 
@@ -45,9 +49,7 @@ class RefuseForm(forms.Form):
 
 
 def _detect_incident(user, data, request):
-    habilitations.caisse_detects_incident(
-        user, kind=data["kind"], description=data["description"], actor=request.user, request=request
-    )
+    habilitations.caisse_detects_incident(user, kind=data["kind"], description=data["description"], actor=request.user)
     return (
         f"Le compte {user.username} est inactivé ; les gestionnaires de la structure en sont informés par "
         "email (texte conservé dans le signalement)."
@@ -55,7 +57,7 @@ def _detect_incident(user, data, request):
 
 
 def _reset_two_factor(user, data, request):
-    two_factor.reset_two_factor(user, actor=request.user, request=request)
+    two_factor.reset_two_factor(user, actor=request.user)
     return two_factor.reset_done_message(user)
 
 
@@ -64,17 +66,17 @@ class CaisseChoiceForm(forms.Form):
 
 
 def _grant_caisse(user, data, request):
-    services.grant_caisse(user, data["caisse"], actor=request.user, request=request)
+    services.grant_caisse(user, data["caisse"], actor=request.user)
     return f"{user.get_full_name()} traite désormais aussi les dossiers de {data['caisse']}."
 
 
 def _revoke_caisse(user, data, request):
-    services.revoke_caisse(user, data["caisse"], actor=request.user, request=request)
+    services.revoke_caisse(user, data["caisse"], actor=request.user)
     return f"{user.get_full_name()} ne traite plus les dossiers de {data['caisse']}."
 
 
 def _resend_invitation(user, data, request):
-    services.resend_invitation(user, actor=request.user, request=request)
+    services.resend_invitation(user, actor=request.user)
     return f"Un nouveau lien d'activation a été envoyé à {user.email}."
 
 
@@ -219,12 +221,12 @@ class HabilitationRequestForm(forms.ModelForm):
 
 
 def _accept_habilitation(demand, data, request):
-    user = habilitations.accept_habilitation_request(demand, actor=request.user, request=request)
+    user = habilitations.accept_habilitation_request(demand, actor=request.user)
     return f"Compte gestionnaire {user.username} créé : le lien d'activation est envoyé à {user.email}."
 
 
 def _refuse(demand, data, request):
-    habilitations.refuse_request(demand, reason=data["reason"], actor=request.user, request=request)
+    habilitations.refuse_request(demand, reason=data["reason"], actor=request.user)
     return "Demande refusée."
 
 
@@ -276,19 +278,19 @@ class HabilitationRequestAdmin(ObjectActionsMixin, CaisseScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            habilitations.record_habilitation_request(obj, actor=request.user, request=request)
+            habilitations.record_habilitation_request(obj, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 def _apply_now(demand, data, request):
-    habilitations.apply_gestionnaire_request(demand, actor=request.user, immediately=True, request=request)
+    habilitations.apply_gestionnaire_request(demand, actor=request.user, immediately=True)
     return "Demande appliquée."
 
 
 def _apply_at_date(demand, data, request):
-    demand = habilitations.apply_gestionnaire_request(demand, actor=request.user, request=request)
+    demand = habilitations.apply_gestionnaire_request(demand, actor=request.user)
     if demand.status == RequestStatus.SCHEDULED:
         return f"Inactivation programmée au {demand.wanted_on:%d/%m/%Y}."
     return "Demande appliquée."
@@ -353,7 +355,7 @@ class GestionnaireRequestAdmin(ObjectActionsMixin, CaisseScopedAdmin):
 
 
 def _process_incident(incident, data, request):
-    habilitations.process_incident(incident, actor=request.user, request=request)
+    habilitations.process_incident(incident, actor=request.user)
     return f"Le compte {incident.account.username} est inactivé."
 
 
@@ -450,7 +452,7 @@ class HabilitationReviewAdmin(CaisseScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            habilitations.request_review(obj, actor=request.user, request=request)
+            habilitations.request_review(obj, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -474,3 +476,53 @@ class CGUAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return obj is not None and not obj.acceptances.exists() and super().has_delete_permission(request, obj)
+
+
+# --- The partners' accounts, in the partner's page of conventions' admin ----------------------------------
+
+
+class OverQuotaFilter(admin.SimpleListFilter):
+    """A4: partners holding more accounts than their member count now allows (creation blocked)."""
+
+    title = "quotas"
+    parameter_name = "quota"
+
+    def lookups(self, request, model_admin):
+        return [("depasse", "Au-delà du quota")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "depasse":
+            return partners_over_quota(queryset)
+        return queryset
+
+
+def _after(items, anchor, *added):
+    index = items.index(anchor) + 1
+    return [*items[:index], *added, *items[index:]]
+
+
+class PartenaireAccountsAdmin(PartenaireAdmin):
+    """conventions' Partenaire admin with what belongs to the accounts: the quotas (A2, A3, A4) and the export
+    of the structure's accounts."""
+
+    list_display = _after(PartenaireAdmin.list_display, "member_count", "quotas")
+    list_filter = _after(PartenaireAdmin.list_filter, "can_receive_documents", OverQuotaFilter)
+    actions = ["export_accounts"]
+
+    @admin.action(description="Exporter les comptes de la structure (CSV)")
+    def export_accounts(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choisissez une seule structure à exporter.", level="error")
+            return None
+        partenaire = queryset.get()
+        audit.record(Action.ACCOUNTS_EXPORTED, target=partenaire)
+        return habilitation_table_csv(partenaire)
+
+    @admin.display(description="comptes autorisés")
+    def quotas(self, obj):
+        quotas = quotas_for(obj)
+        return f"{quotas.gestionnaires} gestionnaires, {quotas.techniciens} techniciens"
+
+
+admin.site.unregister(Partenaire)
+admin.site.register(Partenaire, PartenaireAccountsAdmin)

@@ -2,9 +2,8 @@
 
 from django.utils import timezone
 
-from portal import audit
-from portal.audit import client_ip
-from portal.models import Action
+from core import audit, audit_context
+from core.models import Action
 
 from .models import CGU, CGUAcceptance
 
@@ -23,8 +22,10 @@ def must_accept(user) -> CGU | None:
     return cgu
 
 
-def accept(user, cgu: CGU, *, request=None) -> CGUAcceptance:
-    acceptance, created = CGUAcceptance.objects.get_or_create(user=user, cgu=cgu, defaults={"ip": client_ip(request)})
+def accept(user, cgu: CGU) -> CGUAcceptance:
+    acceptance, created = CGUAcceptance.objects.get_or_create(
+        user=user, cgu=cgu, defaults={"ip": audit_context.current().ip}
+    )
     if created:
-        audit.record(Action.CGU_ACCEPTED, actor=user, target=user, request=request, details={"version": cgu.version})
+        audit.record(Action.CGU_ACCEPTED, actor=user, target=user, details={"version": cgu.version})
     return acceptance

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from portal import outbox
+from core import outbox
 
 
 def absolute_url(path: str) -> str:

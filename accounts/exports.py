@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from portal.csv_export import csv_response
+from core.csv_export import csv_response
 
 from .models import AccountState, User
 

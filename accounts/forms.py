@@ -4,8 +4,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from dsfr.forms import DsfrBaseForm
 
-from portal.dates import PlausibleDateField
-from requests_app.guard import FreeTextField, no_nir_validator
+from core.dates import PlausibleDateField
+from core.guard import FreeTextField, no_nir_validator
 
 from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
 

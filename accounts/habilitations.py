@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from conventions import access
 from conventions.models import Partenaire
-from portal import audit
-from portal.models import Action
-from portal.working_days import add_working_days
-from requests_app import guard
+from core import audit, guard
+from core.models import Action
+from core.working_days import add_working_days
 
 from . import emails, invitations, services
 from .models import (
@@ -40,7 +39,7 @@ def habilitation_due_on(received_on: date, partenaire: Partenaire) -> date:
 
 
 @transaction.atomic
-def record_habilitation_request(request_obj: HabilitationRequest, *, actor=None, request=None) -> HabilitationRequest:
+def record_habilitation_request(request_obj: HabilitationRequest, *, actor=None) -> HabilitationRequest:
     """Recorded by the agent (from the partner's letter) or by a gestionnaire from the portal."""
     request_obj.received_on = request_obj.received_on or timezone.localdate()
     request_obj.due_on = habilitation_due_on(request_obj.received_on, request_obj.partenaire)
@@ -53,12 +52,12 @@ def record_habilitation_request(request_obj: HabilitationRequest, *, actor=None,
     if actor is not None and actor.is_partner:
         request_obj.requested_by = actor
     request_obj.save()
-    audit.record(Action.HABILITATION_REQUESTED, actor=actor, target=request_obj.partenaire, request=request)
+    audit.record(Action.HABILITATION_REQUESTED, actor=actor, target=request_obj.partenaire)
     return request_obj
 
 
 @transaction.atomic
-def accept_habilitation_request(request_obj: HabilitationRequest, *, actor, request=None) -> User:
+def accept_habilitation_request(request_obj: HabilitationRequest, *, actor) -> User:
     """The agent creates the gestionnaire account from the request, within quota (A2, A5)."""
     request_obj = HabilitationRequest.objects.select_for_update().get(pk=request_obj.pk)
     if request_obj.status != RequestStatus.PENDING:
@@ -72,20 +71,18 @@ def accept_habilitation_request(request_obj: HabilitationRequest, *, actor, requ
             "n'en a pas en vigueur avec votre caisse, ou son accès est suspendu."
         )
     identity = {name: getattr(request_obj, name) for name in services.IDENTITY_FIELDS}
-    user = services.create_partner_account(
-        request_obj.partenaire, Profile.GESTIONNAIRE, identity, actor=actor, request=request
-    )
+    user = services.create_partner_account(request_obj.partenaire, Profile.GESTIONNAIRE, identity, actor=actor)
     request_obj.status = RequestStatus.DONE
     request_obj.processed_at = timezone.now()
     request_obj.processed_by = actor
     request_obj.account = user
     request_obj.save()
-    audit.record(Action.HABILITATION_PROCESSED, actor=actor, target=user, request=request)
+    audit.record(Action.HABILITATION_PROCESSED, actor=actor, target=user)
     return user
 
 
 @transaction.atomic
-def refuse_request(request_obj, *, reason: str, actor, request=None):
+def refuse_request(request_obj, *, reason: str, actor):
     """Refuse a pending habilitation or gestionnaire request, with a reason the partner can read."""
     request_obj = type(request_obj).objects.select_for_update().get(pk=request_obj.pk)
     if request_obj.status not in (RequestStatus.PENDING, RequestStatus.SCHEDULED):
@@ -103,7 +100,7 @@ def refuse_request(request_obj, *, reason: str, actor, request=None):
         if isinstance(request_obj, HabilitationRequest)
         else Action.GESTIONNAIRE_REQUEST_PROCESSED
     )
-    audit.record(action, actor=actor, target=request_obj.partenaire, request=request, details={"refus": True})
+    audit.record(action, actor=actor, target=request_obj.partenaire, details={"refus": True})
     return request_obj
 
 
@@ -122,7 +119,7 @@ def _check_partner_gestionnaire(requested_by: User, target: User) -> None:
 
 
 @transaction.atomic
-def request_gestionnaire_modification(target: User, changes: dict, *, requested_by: User, request=None):
+def request_gestionnaire_modification(target: User, changes: dict, *, requested_by: User):
     _check_partner_gestionnaire(requested_by, target)
     changes = {k: (v or "").strip() for k, v in changes.items() if k in ("last_name", "job_title", "phone", "email")}
     changes = {k: v for k, v in changes.items() if v and v != getattr(target, k)}
@@ -147,7 +144,6 @@ def request_gestionnaire_modification(target: User, changes: dict, *, requested_
         Action.GESTIONNAIRE_REQUESTED,
         actor=requested_by,
         target=target,
-        request=request,
         details={"objet": "modification", "champs": sorted(changes)},
     )
     return demand
@@ -158,7 +154,7 @@ def earliest_inactivation_date(today: date | None = None) -> date:
 
 
 @transaction.atomic
-def request_gestionnaire_inactivation(target: User, wanted_on: date, *, requested_by: User, request=None):
+def request_gestionnaire_inactivation(target: User, wanted_on: date, *, requested_by: User):
     """A11: at least 15 days ahead, never the last active gestionnaire."""
     _check_partner_gestionnaire(requested_by, target)
     Partenaire.objects.select_for_update().get(pk=target.partenaire_id)
@@ -197,14 +193,13 @@ def request_gestionnaire_inactivation(target: User, wanted_on: date, *, requeste
         Action.GESTIONNAIRE_REQUESTED,
         actor=requested_by,
         target=target,
-        request=request,
         details={"objet": "inactivation", "date": wanted_on.isoformat()},
     )
     return demand
 
 
 @transaction.atomic
-def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediately: bool = False, request=None):
+def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediately: bool = False):
     """The agent applies it. An inactivation happens now if asked or due, otherwise at the wanted date."""
     demand = GestionnaireRequest.objects.select_for_update().get(pk=demand.pk)
     if demand.status != RequestStatus.PENDING:
@@ -226,12 +221,11 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
             Action.ACCOUNT_CHANGED,
             actor=actor,
             target=target,
-            request=request,
             details={"champs": sorted(demand.changes)},
         )
         demand.status = RequestStatus.DONE
     elif immediately or demand.wanted_on <= timezone.localdate():
-        services.inactivate_account(target, reason=InactivationReason.PARTNER_REQUEST, actor=actor, request=request)
+        services.inactivate_account(target, reason=InactivationReason.PARTNER_REQUEST, actor=actor)
         demand.status = RequestStatus.DONE
     else:
         demand.status = RequestStatus.SCHEDULED
@@ -242,7 +236,6 @@ def apply_gestionnaire_request(demand: GestionnaireRequest, *, actor, immediatel
         Action.GESTIONNAIRE_REQUEST_PROCESSED,
         actor=actor,
         target=target,
-        request=request,
         details={"etat": demand.status},
     )
     return demand
@@ -313,35 +306,35 @@ def _new_incident(account: User, kind, source: IncidentSource, description: str,
 
 
 @transaction.atomic
-def report_incident(account: User, *, kind, description: str, reported_by: User, request=None) -> AccountIncident:
+def report_incident(account: User, *, kind, description: str, reported_by: User) -> AccountIncident:
     """From the portal: any user of the partner reports one of its accounts (its own included)."""
     if not (reported_by.is_partner and account.partenaire_id == reported_by.partenaire_id):
         raise PermissionDenied("Vous ne pouvez signaler que les comptes de votre structure.")
     incident = _new_incident(account, kind, IncidentSource.PARTNER, description, reported_by)
-    audit.record(Action.INCIDENT_REPORTED, actor=reported_by, target=account, request=request, details={"nature": kind})
+    audit.record(Action.INCIDENT_REPORTED, actor=reported_by, target=account, details={"nature": kind})
     return incident
 
 
 @transaction.atomic
-def process_incident(incident: AccountIncident, *, actor, request=None) -> AccountIncident:
+def process_incident(incident: AccountIncident, *, actor) -> AccountIncident:
     """The caisse inactivates the reported account at once (A13)."""
     incident = AccountIncident.objects.select_for_update().get(pk=incident.pk)
     if incident.processed_at:
         raise ValidationError("Ce signalement a déjà été traité.")
     if incident.account.state in OCCUPYING_STATES:
-        services.inactivate_account(incident.account, reason=InactivationReason.FRAUD, actor=actor, request=request)
+        services.inactivate_account(incident.account, reason=InactivationReason.FRAUD, actor=actor)
     incident.processed_at = timezone.now()
     incident.processed_by = actor
     incident.save(update_fields=["processed_at", "processed_by"])
-    audit.record(Action.INCIDENT_PROCESSED, actor=actor, target=incident.account, request=request)
+    audit.record(Action.INCIDENT_PROCESSED, actor=actor, target=incident.account)
     return incident
 
 
 @transaction.atomic
-def caisse_detects_incident(account: User, *, kind, description: str, actor, request=None) -> AccountIncident:
+def caisse_detects_incident(account: User, *, kind, description: str, actor) -> AccountIncident:
     """The caisse inactivates at once, then informs the partner's gestionnaires; the notice is kept as proof."""
     incident = _new_incident(account, kind, IncidentSource.CAISSE, description, actor)
-    process_incident(incident, actor=actor, request=request)
+    process_incident(incident, actor=actor)
     recipients = sorted(
         set(services.active_gestionnaires(account.partenaire).exclude(pk=account.pk).values_list("email", flat=True))
         | ({account.partenaire.notification_email} - {""})
@@ -378,19 +371,19 @@ def check_review_due_on(due_on: date) -> None:
         raise ValidationError("La date limite ne peut pas être passée.")
 
 
-def request_review(review: HabilitationReview, *, actor, request=None) -> HabilitationReview:
+def request_review(review: HabilitationReview, *, actor) -> HabilitationReview:
     try:
         check_review_due_on(review.due_on)
     except ValidationError as exc:
         raise ValidationError({"due_on": exc.messages}) from exc
     review.requested_by = actor
     review.save()
-    audit.record(Action.REVIEW_REQUESTED, actor=actor, target=review.partenaire, request=request)
+    audit.record(Action.REVIEW_REQUESTED, actor=actor, target=review.partenaire)
     return review
 
 
 @transaction.atomic
-def attest_review(review: HabilitationReview, *, gestionnaire: User, request=None) -> HabilitationReview:
+def attest_review(review: HabilitationReview, *, gestionnaire: User) -> HabilitationReview:
     review = HabilitationReview.objects.select_for_update().get(pk=review.pk)
     if not (gestionnaire.is_gestionnaire and gestionnaire.partenaire_id == review.partenaire_id):
         raise PermissionDenied("Seul un gestionnaire de la structure atteste la revue de ses habilitations.")
@@ -399,5 +392,5 @@ def attest_review(review: HabilitationReview, *, gestionnaire: User, request=Non
     review.attested_at = timezone.now()
     review.attested_by = gestionnaire
     review.save(update_fields=["attested_at", "attested_by"])
-    audit.record(Action.REVIEW_ATTESTED, actor=gestionnaire, target=review.partenaire, request=request)
+    audit.record(Action.REVIEW_ATTESTED, actor=gestionnaire, target=review.partenaire)
     return review

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import audit
-from portal.models import Action
+from core import audit
+from core.models import Action
 
 from . import emails
 from .models import AccountState, AccountToken, PasswordHistory, TokenPurpose, User
@@ -84,9 +84,9 @@ def _email_link(user: User, purpose: TokenPurpose) -> str:
     return secret
 
 
-def send_invitation(user: User, *, actor=None, request=None) -> str:
+def send_invitation(user: User, *, actor=None) -> str:
     secret = _email_link(user, TokenPurpose.ACTIVATION)
-    audit.record(Action.INVITATION_SENT, actor=actor, target=user, request=request)
+    audit.record(Action.INVITATION_SENT, actor=actor, target=user)
     return secret
 
 
@@ -116,7 +116,7 @@ def find_token(secret: str, purpose: TokenPurpose) -> AccountToken:
 
 
 @transaction.atomic
-def set_password(user: User, raw_password: str, *, actor=None, request=None) -> None:
+def set_password(user: User, raw_password: str, *, actor=None) -> None:
     """Validate against the rules (A7), keep the old hash in the history, stamp the change."""
     password_validation.validate_password(raw_password, user)
     if user.has_usable_password():
@@ -124,7 +124,7 @@ def set_password(user: User, raw_password: str, *, actor=None, request=None) -> 
     user.set_password(raw_password)
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at"])
-    audit.record(Action.PASSWORD_CHANGED, actor=actor or user, target=user, request=request)
+    audit.record(Action.PASSWORD_CHANGED, actor=actor or user, target=user)
 
 
 def _use(secret: str, purpose: TokenPurpose) -> User:
@@ -139,17 +139,17 @@ def _use(secret: str, purpose: TokenPurpose) -> User:
 
 
 @transaction.atomic
-def activate(secret: str, raw_password: str, *, request=None) -> User:
+def activate(secret: str, raw_password: str) -> User:
     user = _use(secret, TokenPurpose.ACTIVATION)
-    set_password(user, raw_password, request=request)
+    set_password(user, raw_password)
     user.state = AccountState.ACTIF
     user.state_changed_at = timezone.now()
     user.save(update_fields=["state", "state_changed_at"])
-    audit.record(Action.ACCOUNT_ACTIVATED, actor=user, target=user, request=request)
+    audit.record(Action.ACCOUNT_ACTIVATED, actor=user, target=user)
     return user
 
 
-def request_password_reset(identifier: str, *, request=None) -> None:
+def request_password_reset(identifier: str) -> None:
     """Email a reset link when the identifier (login or email) matches one active account; say nothing
     either way, so the page never reveals whether an account exists."""
     identifier = (identifier or "").strip()
@@ -160,22 +160,22 @@ def request_password_reset(identifier: str, *, request=None) -> None:
     if len(matches) != 1:  # an email shared by two accounts (A1): the login is needed to know which
         return
     _email_link(matches[0], TokenPurpose.RESET)
-    audit.record(Action.PASSWORD_RESET_REQUESTED, actor=None, target=matches[0], request=request)
+    audit.record(Action.PASSWORD_RESET_REQUESTED, actor=None, target=matches[0])
 
 
 @transaction.atomic
-def reset_password(secret: str, raw_password: str, *, request=None) -> User:
+def reset_password(secret: str, raw_password: str) -> User:
     user = _use(secret, TokenPurpose.RESET)
-    set_password(user, raw_password, request=request)
+    set_password(user, raw_password)
     notify_password_changed(user)
     return user
 
 
-def change_password(user: User, old_password: str, new_password: str, *, request=None) -> None:
+def change_password(user: User, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
         raise ValidationError({"old_password": "Le mot de passe actuel est incorrect."})
     try:
-        set_password(user, new_password, request=request)
+        set_password(user, new_password)
     except ValidationError as exc:
         raise ValidationError({"new_password1": exc.messages}) from exc
     notify_password_changed(user)
@@ -192,7 +192,7 @@ def notify_email_changed(user: User, old_email: str) -> None:
         emails.send("email_changed", [old_email], {"user": user, "link": emails.absolute_url(reverse("contacts"))})
 
 
-def renew_activation(secret: str, *, request=None) -> None:
+def renew_activation(secret: str) -> None:
     """From an expired or replaced activation link: send a fresh one to the account's own address."""
     token = (
         AccountToken.objects.select_related("user")
@@ -200,4 +200,4 @@ def renew_activation(secret: str, *, request=None) -> None:
         .first()
     )
     if token is not None and token.user.state == AccountState.INVITE:
-        send_invitation(token.user, actor=None, request=request)
+        send_invitation(token.user, actor=None)

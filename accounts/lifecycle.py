@@ -24,8 +24,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conventions import services as convention_services
 from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation, Partenaire
-from portal import audit
-from portal.models import Action
+from core import audit
+from core.models import Action
+from core.working_days import add_working_days
 
 from . import emails, passwords, services
 from .models import (
@@ -226,9 +227,6 @@ def remind_reviews(*, today: date | None = None, dry_run: bool = False) -> int:
 
 def remind_habilitation_deadlines(*, today: date | None = None, dry_run: bool = False) -> int:
     """Pending habilitation requests due tomorrow or late: the caisse's agents are reminded once a day."""
-    from portal.working_days import add_working_days
-    from requests_app.services import agents_of
-
     today = today or timezone.localdate()
     due = HabilitationRequest.objects.filter(status=RequestStatus.PENDING, due_on__lte=add_working_days(today, 1))
     due = due.filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
@@ -238,7 +236,7 @@ def remind_habilitation_deadlines(*, today: date | None = None, dry_run: bool = 
             caisses = {
                 c.caisse for c in demand.partenaire.conventions_metier.filter(status=ConventionStatus.EN_VIGUEUR)
             }
-            recipients = sorted({a.email for caisse in caisses for a in agents_of(caisse) if a.email})
+            recipients = sorted({a.email for caisse in caisses for a in services.agents_of(caisse) if a.email})
             emails.send(
                 "habilitation_deadline",
                 recipients,

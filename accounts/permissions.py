@@ -15,8 +15,10 @@ AGENT_PERMISSIONS = {
         "miseendemeure": ["view", "add"],
     },
     # The health-data lexicon of the free-text guard (D4): terms are switched off, never deleted.
-    "requests_app": {
+    "core": {
         "healthterm": ["view", "add", "change"],
+    },
+    "requests_app": {
         "demande": ["view", "change"],
         # the thread and the request's history, shown on the request's page
         "message": ["view"],

@@ -2,6 +2,11 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import OCCUPYING_STATES, Profile, User
+
 # (max member count of the band, gestionnaires, techniciens); the last band has no ceiling.
 BANDS = ((10, 2, 5), (25, 3, 15), (None, 5, 25))
 
@@ -30,8 +35,6 @@ def limit_expression(field: str, member_count_field: str = "member_count"):
 
     `field` is "gestionnaires" or "techniciens".
     """
-    from django.db.models import Case, IntegerField, Value, When
-
     index = {"gestionnaires": 1, "techniciens": 2}[field]
     whens = [
         When(**{f"{member_count_field}__lte": band[0]}, then=Value(band[index]))
@@ -39,3 +42,20 @@ def limit_expression(field: str, member_count_field: str = "member_count"):
         if band[0] is not None
     ]
     return Case(*whens, default=Value(BANDS[-1][index]), output_field=IntegerField())
+
+
+def partners_over_quota(partenaires: QuerySet) -> QuerySet:
+    """A4: the partners of `partenaires` holding more invited or active accounts of a profile than their member
+    count allows. One query, counted per partner on the accounts' (partenaire, profile, state) index: a caisse's
+    partners, never every account of the country."""
+
+    def used(profile):
+        accounts = User.objects.filter(partenaire=OuterRef("pk"), profile=profile, state__in=OCCUPYING_STATES)
+        return Coalesce(Subquery(accounts.order_by().values("partenaire").annotate(n=Count("pk")).values("n")), 0)
+
+    return partenaires.annotate(
+        gestionnaires_used=used(Profile.GESTIONNAIRE), techniciens_used=used(Profile.TECHNICIEN)
+    ).filter(
+        Q(gestionnaires_used__gt=limit_expression("gestionnaires"))
+        | Q(techniciens_used__gt=limit_expression("techniciens"))
+    )

@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, Count, Value, When
 from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
 
-from conventions.models import Partenaire
-from portal import audit, history
-from portal.models import Action
-from requests_app import guard
+from conventions.models import WORK_ON_CAISSE, CaisseUserObjectPermission, Partenaire
+from core import audit, guard, history
+from core.models import Action
 
 from . import invitations
 from .models import (
@@ -100,7 +100,7 @@ IDENTITY_FIELDS = ("civilite", "last_name", "first_name", "job_title", "phone", 
 
 @transaction.atomic
 def create_partner_account(
-    partenaire: Partenaire, profile: Profile, identity: dict, *, actor, attached_to=None, request=None
+    partenaire: Partenaire, profile: Profile, identity: dict, *, actor, attached_to=None
 ) -> User:
     """Create an invited account within quota (A2–A4) and email its activation link (A7).
 
@@ -128,12 +128,12 @@ def create_partner_account(
     user.set_unusable_password()
     user.full_clean(exclude=["password", "username"])
     _save_with_free_username(user)
-    audit.record(Action.ACCOUNT_CREATED, actor=actor, target=user, request=request, details={"profil": profile.value})
-    invitations.send_invitation(user, actor=actor, request=request)
+    audit.record(Action.ACCOUNT_CREATED, actor=actor, target=user, details={"profil": profile.value})
+    invitations.send_invitation(user, actor=actor)
     return user
 
 
-def create_technicien(gestionnaire: User, identity: dict, *, request=None) -> User:
+def create_technicien(gestionnaire: User, identity: dict) -> User:
     """A6: only an active gestionnaire of the partner creates its techniciens."""
     if not (gestionnaire.is_gestionnaire and gestionnaire.is_active):
         raise PermissionDenied("Seul un gestionnaire de la structure crée les comptes techniciens.")
@@ -143,7 +143,6 @@ def create_technicien(gestionnaire: User, identity: dict, *, request=None) -> Us
         identity,
         actor=gestionnaire,
         attached_to=gestionnaire,
-        request=request,
     )
 
 
@@ -186,9 +185,7 @@ def last_gestionnaires(users) -> set[int]:
 
 
 @transaction.atomic
-def inactivate_accounts(
-    accounts, *, reason: InactivationReason, comment: str = "", actor=None, request=None
-) -> list[User]:
+def inactivate_accounts(accounts, *, reason: InactivationReason, comment: str = "", actor=None) -> list[User]:
     """Inactivate now the accounts of `accounts` still invited or active, and return them.
 
     Every inactivation goes through here (A11–A14), in a constant number of queries whatever the number of
@@ -226,26 +223,24 @@ def inactivate_accounts(
         for name, value in changes.items():
             setattr(user, name, value)
     invitations.revoke_all_tokens(users)
-    audit.record_many(Action.ACCOUNT_INACTIVATED, users, actor=actor, request=request, details={"motif": reason.value})
+    audit.record_many(Action.ACCOUNT_INACTIVATED, users, actor=actor, details={"motif": reason.value})
     # A14 inactivates every account of the structure: no gestionnaire remains to take the techniciens.
     if reason != InactivationReason.CONVENTION_ENDED:
-        reattach_techniciens([user for user in users if user.is_gestionnaire], actor=actor, request=request)
+        reattach_techniciens([user for user in users if user.is_gestionnaire], actor=actor)
     return users
 
 
 @transaction.atomic
-def inactivate_account(user: User, *, reason: InactivationReason, comment: str = "", actor=None, request=None) -> User:
+def inactivate_account(user: User, *, reason: InactivationReason, comment: str = "", actor=None) -> User:
     """Inactivate one account now (see `inactivate_accounts`); refused if it is already inactivated."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.state in (AccountState.INACTIVE, AccountState.SUPPRIME):
         raise ValidationError("Ce compte est déjà inactivé.")
-    (user,) = inactivate_accounts(
-        User.objects.filter(pk=user.pk), reason=reason, comment=comment, actor=actor, request=request
-    )
+    (user,) = inactivate_accounts(User.objects.filter(pk=user.pk), reason=reason, comment=comment, actor=actor)
     return user
 
 
-def reattach_techniciens(formers: list[User], *, actor=None, request=None) -> int:
+def reattach_techniciens(formers: list[User], *, actor=None) -> int:
     """A11: the techniciens the departing gestionnaires (already inactivated) created stay active, attached
     to the first remaining active gestionnaire of the structure, or to none. A constant number of queries."""
     if not formers:
@@ -281,14 +276,13 @@ def reattach_techniciens(formers: list[User], *, actor=None, request=None) -> in
         Action.ACCOUNT_REATTACHED,
         techniciens,
         actor=actor,
-        request=request,
         details=lambda technicien: {"gestionnaire": technicien.attached_to_id},
     )
     return len(techniciens)
 
 
 def inactivate_technicien(
-    technicien: User, *, gestionnaire: User, reason: InactivationReason, comment: str = "", request=None
+    technicien: User, *, gestionnaire: User, reason: InactivationReason, comment: str = ""
 ) -> User:
     """A12: any active gestionnaire of the partner, with one of the three reasons."""
     if not (
@@ -300,17 +294,17 @@ def inactivate_technicien(
         raise PermissionDenied("Vous ne pouvez inactiver que les techniciens de votre structure.")
     if reason not in GESTIONNAIRE_REASONS:
         raise ValidationError({"reason": "Choisissez un motif dans la liste."})
-    return inactivate_account(technicien, reason=reason, comment=comment, actor=gestionnaire, request=request)
+    return inactivate_account(technicien, reason=reason, comment=comment, actor=gestionnaire)
 
 
 @transaction.atomic
-def resend_invitation(user: User, *, actor, request=None):
+def resend_invitation(user: User, *, actor):
     """A new link for an account not yet activated; the previous links stop working."""
     if user.state != AccountState.INVITE:
         raise ValidationError("Ce compte est déjà activé ou n'est plus actif : aucune invitation à renvoyer.")
     if actor.is_gestionnaire and not (user.partenaire_id == actor.partenaire_id and user.is_technicien):
         raise PermissionDenied("Vous ne pouvez relancer que les techniciens de votre structure.")
-    return invitations.send_invitation(user, actor=actor, request=request)
+    return invitations.send_invitation(user, actor=actor)
 
 
 # --- Agents working for several caisses (object permissions, django-guardian) ------------------------
@@ -324,28 +318,26 @@ def _check_granting(agent: User, actor) -> None:
 
 
 @transaction.atomic
-def grant_caisse(agent: User, caisse, *, actor, request=None) -> None:
-    from guardian.shortcuts import assign_perm
-
-    from conventions.models import WORK_ON_CAISSE
-
+def grant_caisse(agent: User, caisse, *, actor) -> None:
     _check_granting(agent, actor)
     if caisse.pk == agent.caisse_id:
         raise ValidationError({"caisse": "C'est déjà la caisse de rattachement de cet agent."})
     assign_perm(f"conventions.{WORK_ON_CAISSE}", agent, caisse)
-    audit.record(
-        Action.ACCOUNT_CHANGED, actor=actor, target=agent, request=request, details={"caisse_ajoutee": caisse.pk}
-    )
+    audit.record(Action.ACCOUNT_CHANGED, actor=actor, target=agent, details={"caisse_ajoutee": caisse.pk})
 
 
 @transaction.atomic
-def revoke_caisse(agent: User, caisse, *, actor, request=None) -> None:
-    from guardian.shortcuts import remove_perm
-
-    from conventions.models import WORK_ON_CAISSE
-
+def revoke_caisse(agent: User, caisse, *, actor) -> None:
     _check_granting(agent, actor)
     remove_perm(f"conventions.{WORK_ON_CAISSE}", agent, caisse)
-    audit.record(
-        Action.ACCOUNT_CHANGED, actor=actor, target=agent, request=request, details={"caisse_retiree": caisse.pk}
+    audit.record(Action.ACCOUNT_CHANGED, actor=actor, target=agent, details={"caisse_retiree": caisse.pk})
+
+
+def agents_of(caisse):
+    """The active agents working on a caisse: its own, and those it was opened to (object permission)."""
+    granted = CaisseUserObjectPermission.objects.filter(content_object=caisse, permission__codename=WORK_ON_CAISSE)
+    return (
+        User.objects.filter(profile=Profile.AGENT, state=AccountState.ACTIF)
+        .filter(models.Q(caisse=caisse) | models.Q(pk__in=granted.values("user")))
+        .order_by("last_name", "first_name")
     )

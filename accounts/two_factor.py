@@ -19,8 +19,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathFillImage
 
-from portal import audit
-from portal.models import Action
+from conventions.models import Partenaire
+from core import audit
+from core.models import Action
 
 from . import invitations
 from .models import Profile, TokenPurpose, User
@@ -131,7 +132,7 @@ def confirm_enrolment(request, device: TOTPDevice, token) -> list[str]:
                 Action.TWO_FACTOR_ENABLED,
                 actor=user,
                 target=user,
-                request=request,
+                request=request,  # the page's own request (its session holds the device)
                 details={"device": DEVICE_NAME, "backup_codes": len(codes)},
             )
     # Outside the transaction: the failed attempt and its throttling stay recorded.
@@ -279,8 +280,6 @@ def reset_refusal(actor, user) -> str | None:
             return None
         return "Un gestionnaire ne peut réinitialiser la double authentification que des techniciens de sa structure."
     if actor.profile == Profile.AGENT:
-        from conventions.models import Partenaire
-
         if user.is_partner and Partenaire.objects.visible_to(actor).filter(pk=user.partenaire_id).exists():
             return None
         return (
@@ -297,7 +296,7 @@ def can_reset_two_factor(actor, user) -> bool:
     return reset_refusal(actor, user) is None
 
 
-def reset_two_factor(user, *, actor, request=None) -> int:
+def reset_two_factor(user, *, actor) -> int:
     """Remove every device of `user` (application and backup codes) and email the account the link through
     which alone a new device can be enrolled: a password alone never enrols one. Returns the number of devices
     removed."""
@@ -316,7 +315,6 @@ def reset_two_factor(user, *, actor, request=None) -> int:
             Action.TWO_FACTOR_RESET,
             actor=actor,
             target=user,
-            request=request,
             details={"devices_removed": removed},
         )
         User.objects.filter(pk=user.pk).update(two_factor_link_required=True)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
-from portal.form_flow import attach_errors, safe_next
+from core.form_flow import attach_errors, safe_next
 
 from . import cgu, invitations
 from .forms import CGUForm, ChangePasswordForm, NewPasswordForm, PasswordResetRequestForm, password_rules
@@ -48,7 +48,7 @@ def activate(request, token):
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = invitations.activate(token, form.cleaned_data["new_password1"], request=request)
+            user = invitations.activate(token, form.cleaned_data["new_password1"])
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         except TokenError as error:
@@ -65,7 +65,7 @@ def activate(request, token):
 def activate_renew(request, token):
     """Ask for a new activation link; the answer is the same whatever the link was."""
     if request.method == "POST":
-        invitations.renew_activation(token, request=request)
+        invitations.renew_activation(token)
     return render(request, "accounts/activation_renewed.html", {"title": "Nouveau lien d'activation"})
 
 
@@ -73,7 +73,7 @@ def password_reset(request):
     """The same answer whether or not an account matches: the page reveals nothing."""
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        invitations.request_password_reset(form.cleaned_data["identifier"], request=request)
+        invitations.request_password_reset(form.cleaned_data["identifier"])
         return render(request, "accounts/password_reset_sent.html", {"title": "Mot de passe oublié"})
     return render(request, "accounts/password_reset.html", {"form": form, "title": "Mot de passe oublié"})
 
@@ -87,7 +87,7 @@ def password_reset_confirm(request, token):
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitations.reset_password(token, form.cleaned_data["new_password1"], request=request)
+            invitations.reset_password(token, form.cleaned_data["new_password1"])
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         except TokenError as error:
@@ -106,7 +106,7 @@ def password_change(request, expired=False):
     if request.method == "POST" and form.is_valid():
         try:
             invitations.change_password(
-                request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"], request=request
+                request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"]
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -127,7 +127,7 @@ def cgu_view(request):
     pending = cgu.must_accept(request.user)
     form = CGUForm(request.POST or None)
     if pending and request.method == "POST" and form.is_valid():
-        cgu.accept(request.user, pending, request=request)
+        cgu.accept(request.user, pending)
         return redirect(safe_next(request, "home"))
     return render(
         request,

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal import audit, form_flow
-from portal.models import Action
+from core import audit, form_flow
+from core.models import Action
 
 from . import habilitations, services, two_factor
 from .exports import habilitation_table_csv, structure_accounts
@@ -86,7 +86,7 @@ def accounts_export(request):
     """A16: the habilitation table as CSV for a French spreadsheet (UTF-8 BOM, semicolons)."""
     partenaire = request.user.partenaire
     response = habilitation_table_csv(partenaire)
-    audit.record(Action.ACCOUNTS_EXPORTED, actor=request.user, target=partenaire, request=request)
+    audit.record(Action.ACCOUNTS_EXPORTED, target=partenaire)
     return response
 
 
@@ -98,7 +98,7 @@ def technicien_create(request):
     form = IdentityForm(request.POST or None)
 
     def create(data):
-        account = services.create_technicien(request.user, data, request=request)
+        account = services.create_technicien(request.user, data)
         return (
             f"Le compte de {account.get_full_name()} est créé (identifiant : {account.username}). "
             f"Un lien d'activation a été envoyé à {account.email}."
@@ -118,7 +118,7 @@ def technicien_create(request):
 def resend_invitation(request, pk):
     account = _account_of_structure(request, pk, Profile.TECHNICIEN)
     try:
-        services.resend_invitation(account, actor=request.user, request=request)
+        services.resend_invitation(account, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -138,7 +138,6 @@ def technicien_inactivate(request, pk):
             gestionnaire=request.user,
             reason=InactivationReason(data["reason"]),
             comment=data["comment"],
-            request=request,
         )
         return f"Le compte de {account.get_full_name()} est inactivé."
 
@@ -155,7 +154,7 @@ def technicien_inactivate(request, pk):
 @require_POST
 def technicien_reset_two_factor(request, pk):
     account = _account_of_structure(request, pk, Profile.TECHNICIEN)
-    two_factor.reset_two_factor(account, actor=request.user, request=request)
+    two_factor.reset_two_factor(account, actor=request.user)
     messages.success(request, two_factor.reset_done_message(account))
     return redirect("accounts_list")
 
@@ -167,7 +166,7 @@ def gestionnaire_modification(request, pk):
     form = GestionnaireModificationForm(request.POST or None)
 
     def ask(data):
-        habilitations.request_gestionnaire_modification(target, data, requested_by=request.user, request=request)
+        habilitations.request_gestionnaire_modification(target, data, requested_by=request.user)
         return "Votre demande de modification est transmise à la caisse."
 
     if response := form_flow.submit(request, form, ask, "accounts_list"):
@@ -194,9 +193,7 @@ def gestionnaire_inactivation(request, pk):
     )
 
     def ask(data):
-        habilitations.request_gestionnaire_inactivation(
-            target, data["wanted_on"], requested_by=request.user, request=request
-        )
+        habilitations.request_gestionnaire_inactivation(target, data["wanted_on"], requested_by=request.user)
         return "Votre demande d'inactivation est transmise à la caisse."
 
     if response := form_flow.submit(request, form, ask, "accounts_list"):
@@ -221,7 +218,7 @@ def habilitation_request(request):
 
     def ask(data):
         demand = habilitations.record_habilitation_request(
-            HabilitationRequest(partenaire=request.user.partenaire, **data), actor=request.user, request=request
+            HabilitationRequest(partenaire=request.user.partenaire, **data), actor=request.user
         )
         return f"Demande transmise : la caisse la traite au plus tard le {demand.due_on:%d/%m/%Y}."
 
@@ -239,7 +236,7 @@ def habilitation_request(request):
 def review_attest(request, pk):
     review = get_object_or_404(HabilitationReview, pk=pk, partenaire=request.user.partenaire)
     try:
-        habilitations.attest_review(review, gestionnaire=request.user, request=request)
+        habilitations.attest_review(review, gestionnaire=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -264,7 +261,6 @@ def incident_report(request):
             kind=data["kind"],
             description=data["description"],
             reported_by=user,
-            request=request,
         )
         return "Votre signalement est transmis à la caisse, qui inactive le compte sans délai."
 

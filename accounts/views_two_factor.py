@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from portal.form_flow import safe_next
+from core.form_flow import safe_next
 
 from . import two_factor
 from .forms_two_factor import EnrolmentCodeForm, VerifyCodeForm

@@ -57,9 +57,9 @@ from conventions.models import (
     Partenaire,
     Referent,
 )
-from portal.text import fold
-from portal.working_days import add_working_days
-from requests_app import guard
+from core import guard
+from core.text import fold
+from core.working_days import add_working_days
 
 from . import vocabulary as voc
 from .credentials import BENCH_PASSWORD, BENCH_TOTP_KEY

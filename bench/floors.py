@@ -15,7 +15,7 @@ from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 
-from portal.text import fold
+from core.text import fold
 
 PARIS = ZoneInfo("Europe/Paris")
 REFERENCE = re.compile(r"EP-\d{2}-[0-9A-Z]{4}-[0-9A-Z]{4}", re.IGNORECASE)

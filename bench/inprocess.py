@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from conventions.models import ConventionMetier, ConventionUtilisation
+from core import uploads
 from portal.jobs import BY_NAME
-from requests_app import uploads
 
 from .middleware import _Counter
 from .sql import history_columns

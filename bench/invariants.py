@@ -15,8 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import cgu
 from accounts.models import CGUAcceptance, User
 from conventions.models import Caisse, ConventionMetier, ConventionUtilisation, DomaineEmail, Partenaire, Referent
+from core.text import fold
 from portal.jobs import BY_NAME
-from portal.text import fold
 from requests_app.models import Demande, DemandeChange, Message, PieceJointe
 
 REFERENCE = re.compile(r"EP-\d{2}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")

@@ -8,7 +8,7 @@ D9). Everything else is drawn per row from `random()` after `setseed()`: the sam
 
 from django.db import connection
 
-from portal.text import fold
+from core.text import fold
 from requests_app.insured import DEPARTEMENTS
 from requests_app.models import Demande, DemandeChange, Message, PieceJointe
 

@@ -5,14 +5,13 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from accounts.quotas import quotas_for
-from portal.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
-from portal.admin_history import HistoryAdmin
-from portal.admin_inlines import ConstraintCheckedFormSet
-from portal.admin_scoping import CaisseScopedAdmin
-from portal.dates import PlausibleDateField
-from requests_app.guard import FreeTextField
-from requests_app.uploads import check_upload
+from core.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
+from core.admin_history import HistoryAdmin
+from core.admin_inlines import ConstraintCheckedFormSet
+from core.admin_scoping import CaisseScopedAdmin
+from core.dates import PlausibleDateField
+from core.guard import FreeTextField
+from core.uploads import check_upload
 
 from . import services
 from .models import (
@@ -33,25 +32,25 @@ from .validators import normalize_siret
 
 
 def _suspend(partenaire, data, request):
-    services.suspend_partenaire(partenaire, reason=data["reason"], actor=request.user, request=request)
+    services.suspend_partenaire(partenaire, reason=data["reason"], actor=request.user)
     return f"La structure « {partenaire} » est suspendue : elle n'a plus accès au portail."
 
 
 def _restore(partenaire, data, request):
-    services.restore_partenaire(partenaire, actor=request.user, request=request)
+    services.restore_partenaire(partenaire, actor=request.user)
     return f"L'accès de la structure « {partenaire} » est rétabli."
 
 
 def _terminate_metier(convention, data, request):
     services.end_convention_metier(
-        convention, terminated_on=data["terminated_on"], reason=data["reason"], actor=request.user, request=request
+        convention, terminated_on=data["terminated_on"], reason=data["reason"], actor=request.user
     )
     return "La convention métier et sa convention d'utilisation sont résiliées."
 
 
 def _record_notice(convention, data, request):
     notice = MiseEnDemeure(convention=convention, **data)
-    services.record_mise_en_demeure(notice, actor=request.user, request=request)
+    services.record_mise_en_demeure(notice, actor=request.user)
     return (
         "Mise en demeure enregistrée : la résiliation sera possible à partir du "
         f"{notice.termination_possible_from:%d/%m/%Y}."
@@ -59,9 +58,7 @@ def _record_notice(convention, data, request):
 
 
 def _terminate_for_breach(convention, data, request):
-    services.terminate_for_breach(
-        convention, data["notice"], terminated_on=data["terminated_on"], actor=request.user, request=request
-    )
+    services.terminate_for_breach(convention, data["notice"], terminated_on=data["terminated_on"], actor=request.user)
     return "La convention d'utilisation est résiliée : la structure n'a plus accès à cette caisse."
 
 
@@ -127,26 +124,12 @@ class SuspendForm(forms.Form):
     )
 
 
-class OverQuotaFilter(admin.SimpleListFilter):
-    """A4: partners holding more accounts than their member count now allows (creation blocked)."""
-
-    title = "quotas"
-    parameter_name = "quota"
-
-    def lookups(self, request, model_admin):
-        return [("depasse", "Au-delà du quota")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "depasse":
-            return queryset.over_quota()
-        return queryset
-
-
 @admin.register(Partenaire)
 class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     form = PartenaireForm
-    list_display = ["name", "kind", "siret", "member_count", "quotas", "can_receive_documents", "suspended"]
-    list_filter = ["kind", "can_receive_documents", OverQuotaFilter, ("suspended_at", admin.EmptyFieldListFilter)]
+    # accounts.admin adds the accounts' columns: quotas, the over-quota filter and the export of the accounts.
+    list_display = ["name", "kind", "siret", "member_count", "can_receive_documents", "suspended"]
+    list_filter = ["kind", "can_receive_documents", ("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "siret", "city"]
     readonly_fields = ["suspended_at", "suspension_reason"]
     inlines = [DomaineEmailInline]
@@ -185,32 +168,12 @@ class PartenaireAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
         ),
     ]
 
-    actions = ["export_accounts"]
-
-    @admin.action(description="Exporter les comptes de la structure (CSV)")
-    def export_accounts(self, request, queryset):
-        from accounts.exports import habilitation_table_csv
-        from portal import audit
-        from portal.models import Action
-
-        if queryset.count() != 1:
-            self.message_user(request, "Choisissez une seule structure à exporter.", level="error")
-            return None
-        partenaire = queryset.get()
-        audit.record(Action.ACCOUNTS_EXPORTED, actor=request.user, target=partenaire, request=request)
-        return habilitation_table_csv(partenaire)
-
-    @admin.display(description="comptes autorisés")
-    def quotas(self, obj):
-        quotas = quotas_for(obj)
-        return f"{quotas.gestionnaires} gestionnaires, {quotas.techniciens} techniciens"
-
     @admin.display(description="suspendue", boolean=True)
     def suspended(self, obj):
         return obj.is_suspended
 
     def save_model(self, request, obj, form, change):
-        services.save_partenaire(obj, actor=request.user, request=request)
+        services.save_partenaire(obj, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -283,7 +246,7 @@ class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin)
     ]
 
     def save_model(self, request, obj, form, change):
-        services.save_convention_metier(obj, actor=request.user, request=request)
+        services.save_convention_metier(obj, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -436,7 +399,7 @@ class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryA
         return len(obj.enabled_services)
 
     def save_model(self, request, obj, form, change):
-        services.save_convention_utilisation(obj, actor=request.user, request=request)
+        services.save_convention_utilisation(obj, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False

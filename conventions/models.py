@@ -7,13 +7,13 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from portal.dates import validate_plausible_date
-from requests_app.guard import no_nir_validator
+from core.dates import validate_plausible_date
+from core.guard import no_nir_validator
 
 from .validators import validate_email_domain, validate_siret
 
@@ -139,26 +139,6 @@ class Referent(models.Model):
 class PartenaireQuerySet(models.QuerySet):
     def not_suspended(self):
         return self.filter(suspended_at__isnull=True)
-
-    def over_quota(self):
-        """A4: more invited or active accounts of a profile than the member count allows. Counted per partner
-        on the accounts' (partenaire, profile, state) index: a caisse's partners, not every account."""
-        from accounts.models import OCCUPYING_STATES, Profile, User
-        from accounts.quotas import limit_expression
-
-        def used(profile):
-            accounts = User.objects.filter(
-                partenaire=models.OuterRef("pk"), profile=profile, state__in=OCCUPYING_STATES
-            )
-            count = accounts.order_by().values("partenaire").annotate(n=models.Count("pk")).values("n")
-            return Coalesce(models.Subquery(count), 0)
-
-        return self.annotate(
-            gestionnaires_used=used(Profile.GESTIONNAIRE), techniciens_used=used(Profile.TECHNICIEN)
-        ).filter(
-            Q(gestionnaires_used__gt=limit_expression("gestionnaires"))
-            | Q(techniciens_used__gt=limit_expression("techniciens"))
-        )
 
     def visible_to(self, user):
         """An agent sees the partners bound to its caisse by a convention, and those its caisse created."""

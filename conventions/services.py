@@ -11,9 +11,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from portal import audit, history
-from portal.models import Action
-from requests_app import guard
+from core import audit, guard, history
+from core.models import Action
 
 from .models import (
     ConventionMetier,
@@ -36,17 +35,17 @@ def prepare_partenaire(partenaire: Partenaire) -> None:
 
 
 @transaction.atomic
-def save_partenaire(partenaire: Partenaire, *, actor=None, request=None) -> Partenaire:
+def save_partenaire(partenaire: Partenaire, *, actor=None) -> Partenaire:
     if partenaire._state.adding and actor is not None and actor.caisse_id:
         partenaire.created_by_caisse_id = actor.caisse_id  # visible to this caisse before any convention
     prepare_partenaire(partenaire)
     partenaire.save()
-    audit.record(Action.PARTENAIRE_CHANGED, actor=actor, target=partenaire, request=request)
+    audit.record(Action.PARTENAIRE_CHANGED, actor=actor, target=partenaire)
     return partenaire
 
 
 @transaction.atomic
-def suspend_partenaire(partenaire: Partenaire, *, reason: str, actor=None, request=None) -> Partenaire:
+def suspend_partenaire(partenaire: Partenaire, *, reason: str, actor=None) -> Partenaire:
     """Suspend the whole structure (A13): it loses access to every caisse at once (C7)."""
     reason = (reason or "").strip()
     if not reason:
@@ -58,19 +57,19 @@ def suspend_partenaire(partenaire: Partenaire, *, reason: str, actor=None, reque
     partenaire.suspended_at = timezone.now()
     partenaire.suspension_reason = reason
     partenaire.save(update_fields=["suspended_at", "suspension_reason"])
-    audit.record(Action.PARTENAIRE_SUSPENDED, actor=actor, target=partenaire, request=request)
+    audit.record(Action.PARTENAIRE_SUSPENDED, actor=actor, target=partenaire)
     return partenaire
 
 
 @transaction.atomic
-def restore_partenaire(partenaire: Partenaire, *, actor=None, request=None) -> Partenaire:
+def restore_partenaire(partenaire: Partenaire, *, actor=None) -> Partenaire:
     partenaire = Partenaire.objects.select_for_update().get(pk=partenaire.pk)
     if not partenaire.is_suspended:
         raise ValidationError("Cette structure n'est pas suspendue.")
     partenaire.suspended_at = None
     partenaire.suspension_reason = ""
     partenaire.save(update_fields=["suspended_at", "suspension_reason"])
-    audit.record(Action.PARTENAIRE_RESTORED, actor=actor, target=partenaire, request=request)
+    audit.record(Action.PARTENAIRE_RESTORED, actor=actor, target=partenaire)
     return partenaire
 
 
@@ -88,14 +87,14 @@ def validate_convention_metier(convention: ConventionMetier) -> None:
 
 
 @transaction.atomic
-def save_convention_metier(convention: ConventionMetier, *, actor=None, request=None) -> ConventionMetier:
+def save_convention_metier(convention: ConventionMetier, *, actor=None) -> ConventionMetier:
     """Create or edit; an end date already passed ends it at once, like the nightly job would (C4)."""
     validate_convention_metier(convention)
     convention.save()
-    audit.record(Action.CONVENTION_CHANGED, actor=actor, target=convention, request=request)
+    audit.record(Action.CONVENTION_CHANGED, actor=actor, target=convention)
     today = timezone.localdate()
     if convention.end_date is not None and convention.end_date < today:
-        end_convention_metier(convention, actor=actor, request=request)
+        end_convention_metier(convention, actor=actor)
     return convention
 
 
@@ -106,7 +105,6 @@ def end_convention_metier(
     terminated_on: date | None = None,
     reason: str = "",
     actor=None,
-    request=None,
 ) -> ConventionMetier:
     """End a convention métier: at its end date (échéance) or early (résiliation, with a reason).
 
@@ -119,7 +117,7 @@ def end_convention_metier(
     if terminated_on is None:
         if convention.end_date is None or convention.end_date >= today:
             raise ValidationError("Cette convention n'est pas arrivée à échéance.")
-        _end([convention], actor=actor, request=request)
+        _end([convention], actor=actor)
         return convention
     reason = (reason or "").strip()
     if not reason:
@@ -134,7 +132,7 @@ def end_convention_metier(
                 "indiquez la date de fin de la convention."
             }
         )
-    _end([convention], terminated_on=terminated_on, reason=reason, actor=actor, request=request)
+    _end([convention], terminated_on=terminated_on, reason=reason, actor=actor)
     return convention
 
 
@@ -162,7 +160,6 @@ def _end(
     terminated_on: date | None = None,
     reason: str = "",
     actor=None,
-    request=None,
 ) -> None:
     """The one writer of a convention métier's end (C4): these locked conventions end at their end date, or
     are terminated on `terminated_on`, and their conventions d'utilisation in force end with them. One UPDATE
@@ -198,12 +195,10 @@ def _end(
     if terminated_on is None:  # one INSERT: each convention métier, then its convention d'utilisation
         utilisation_of = {utilisation.convention_metier_id: utilisation for utilisation in utilisations}
         ended_both = [c for convention in conventions for c in (convention, utilisation_of.get(convention.pk)) if c]
-        audit.record_many(Action.CONVENTION_ENDED, ended_both, actor=actor, request=request)
+        audit.record_many(Action.CONVENTION_ENDED, ended_both, actor=actor)
     else:
-        audit.record_many(
-            Action.CONVENTION_TERMINATED, conventions, actor=actor, request=request, details={"motif": reason}
-        )
-        audit.record_many(Action.CONVENTION_ENDED, utilisations, actor=actor, request=request)
+        audit.record_many(Action.CONVENTION_TERMINATED, conventions, actor=actor, details={"motif": reason})
+        audit.record_many(Action.CONVENTION_ENDED, utilisations, actor=actor)
 
 
 # --- Conventions d'utilisation -----------------------------------------------------------------------
@@ -235,18 +230,16 @@ def validate_convention_utilisation(convention: ConventionUtilisation) -> None:
 
 
 @transaction.atomic
-def save_convention_utilisation(
-    convention: ConventionUtilisation, *, actor=None, request=None
-) -> ConventionUtilisation:
+def save_convention_utilisation(convention: ConventionUtilisation, *, actor=None) -> ConventionUtilisation:
     """Create or edit, services on/off included (C5)."""
     validate_convention_utilisation(convention)
     convention.save()
-    audit.record(Action.CONVENTION_CHANGED, actor=actor, target=convention, request=request)
+    audit.record(Action.CONVENTION_CHANGED, actor=actor, target=convention)
     return convention
 
 
 @transaction.atomic
-def record_mise_en_demeure(notice: MiseEnDemeure, *, actor=None, request=None) -> MiseEnDemeure:
+def record_mise_en_demeure(notice: MiseEnDemeure, *, actor=None) -> MiseEnDemeure:
     notice.full_clean()
     guard.check_fields(grounds=notice.grounds)
     if notice.received_on > timezone.localdate():
@@ -255,7 +248,7 @@ def record_mise_en_demeure(notice: MiseEnDemeure, *, actor=None, request=None) -
         raise ValidationError("Cette convention n'est plus en vigueur.")
     notice.recorded_by = actor
     notice.save()
-    audit.record(Action.NOTICE_RECORDED, actor=actor, target=notice.convention, request=request)
+    audit.record(Action.NOTICE_RECORDED, actor=actor, target=notice.convention)
     return notice
 
 
@@ -266,7 +259,6 @@ def terminate_for_breach(
     *,
     terminated_on: date | None = None,
     actor=None,
-    request=None,
 ) -> ConventionUtilisation:
     """Termination for breach, possible only 30 calendar days after the notice's receipt (C6)."""
     convention = ConventionUtilisation.objects.select_for_update().get(pk=convention.pk)
@@ -289,5 +281,5 @@ def terminate_for_breach(
     convention.ended_on = terminated_on
     convention.termination_notice = notice
     convention.save(update_fields=["status", "ended_on", "termination_notice"])
-    audit.record(Action.CONVENTION_TERMINATED, actor=actor, target=convention, request=request)
+    audit.record(Action.CONVENTION_TERMINATED, actor=actor, target=convention)
     return convention

@@ -1,3 +1,5 @@
+"""The composition's admin: the portal's own content (P1, P2), and the third-party models hidden."""
+
 from django import forms
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
@@ -10,37 +12,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from dsfr.models import DsfrConfig
 
 from accounts.models import Profile
-from requests_app.uploads import check_upload
+from core.admin_scoping import CaisseScopedAdmin
+from core.uploads import check_upload
 
 from . import content
-from .admin_scoping import CaisseScopedAdmin
-from .models import DocumentPartenaire, JournalEntry, MaintenanceNotice
-
-
-@admin.register(JournalEntry)
-class JournalEntryAdmin(admin.ModelAdmin):
-    """Read-only: the journal is append-only (P4)."""
-
-    list_display = ["at", "action", "actor", "target_label", "ip"]
-    list_filter = ["action", "at"]
-    search_fields = ["target_label", "actor__username", "target_id"]
-    list_select_related = ["actor"]
-    date_hierarchy = "at"
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else qs.none()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+from .models import DocumentPartenaire, MaintenanceNotice
 
 # Second-factor devices are never read nor edited by hand: keys stay secret, resets go through
 # accounts.two_factor.reset_two_factor (journaled, with its permission rule).

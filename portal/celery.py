@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from .jobs import JOBS
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
@@ -12,8 +14,6 @@ app.autodiscover_tasks()
 
 
 def _beat_schedule():
-    from .jobs import JOBS
-
     return {job.name: {"task": "portal.tasks.run_job", "schedule": job.schedule, "args": (job.name,)} for job in JOBS}
 
 

@@ -13,12 +13,12 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import quotas
 from accounts.models import OCCUPYING_STATES, AccountState, Profile, User
 from conventions.models import ConventionUtilisation, Partenaire
+from core import audit
+from core.models import Action, JournalEntry
 from requests_app.models import Demande, DemandeChange
-
-from . import audit
-from .models import Action, JournalEntry
 
 MAX_LISTED = 200  # per check and run: beyond, the count says how many more
 
@@ -61,7 +61,7 @@ def accounts_without_convention() -> QuerySet:
 
 def partners_over_quota() -> QuerySet:
     """A4: no more invited or active accounts of a profile than the member count allows."""
-    return Partenaire.objects.over_quota()
+    return quotas.partners_over_quota(Partenaire.objects.all())
 
 
 CHECKS = (

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from conventions.models import Caisse
-from requests_app.uploads import CheckedFile, delete_stored, store
+from core import audit
+from core.models import Action
+from core.uploads import CheckedFile, delete_stored, store
 
-from . import audit
-from .models import Action, DocumentCategory, DocumentPartenaire, MaintenanceNotice
+from .models import DocumentCategory, DocumentPartenaire, MaintenanceNotice
 
 # P1: the banner shows at most this many notices (the soonest first).
 BANNER_MAX_NOTICES = 3
@@ -99,10 +100,9 @@ def documentation_for(user) -> list[tuple[str, list[DocumentPartenaire]]]:
     return [(category.label, items) for category, items in groups.items() if items]
 
 
-def record_download(document: DocumentPartenaire, request) -> None:
+def record_download(document: DocumentPartenaire) -> None:
     audit.record(
         Action.DOCUMENT_DOWNLOADED,
         target=document,
-        request=request,
         details={"document": document.pk, "caisse": document.caisse_id},
     )

@@ -1,6 +1,9 @@
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from .content import current_notices
 
 
 def site(request):
@@ -22,9 +25,5 @@ def maintenance_notices(request):
 
     Lazy: the one indexed query runs only when a template shows the banner (never for a page without it).
     """
-    from django.utils.functional import SimpleLazyObject
-
-    from .content import current_notices
-
     user = getattr(request, "user", None)
     return {"maintenance_notices": SimpleLazyObject(lambda: current_notices(user))}

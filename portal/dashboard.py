@@ -11,8 +11,9 @@ from accounts.models import (
     HabilitationRequest,
     HabilitationReview,
 )
+from accounts.quotas import partners_over_quota
 from conventions.models import Partenaire
-from portal.working_days import add_working_days
+from core.working_days import add_working_days
 from requests_app.models import OPEN_STATES, Demande, DemandeState, overdue_q
 
 
@@ -93,7 +94,7 @@ def queues(user) -> dict:
             ),
             (
                 "Partenaires au-delà de leur quota",
-                Partenaire.objects.visible_to(user).over_quota().count(),
+                partners_over_quota(Partenaire.objects.visible_to(user)).count(),
                 _url("conventions_partenaire_changelist", "quota=depasse"),
             ),
         ],

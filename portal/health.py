@@ -2,6 +2,7 @@
 
 import socket
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -12,8 +13,6 @@ def check_database() -> None:
 
 
 def check_redis() -> None:
-    import redis
-
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
 
 

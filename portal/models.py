@@ -1,107 +1,15 @@
-"""The audit journal (P4): append-only, one row per security event or access to an insured's data."""
+"""Portal content: maintenance notices (P1) and documentation for the partners (P2)."""
+
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from .dates import is_plausible, validate_plausible_date
-
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove a journal entry."""
-
-
-class JournalQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Le journal d'audit ne se modifie pas.")
-
-    def delete(self):
-        raise AppendOnlyError("Le journal d'audit ne se supprime pas.")
-
-    _raw_delete = delete
-
-
-class Action(models.TextChoices):
-    LOGIN = "login", "Connexion"
-    LOGIN_FAILED = "login_failed", "Échec de connexion"
-    LOGOUT = "logout", "Déconnexion"
-    ACCOUNT_CREATED = "account_created", "Compte créé"
-    ACCOUNT_CHANGED = "account_changed", "Compte modifié"
-    ACCOUNT_ACTIVATED = "account_activated", "Compte activé"
-    ACCOUNT_INACTIVATED = "account_inactivated", "Compte inactivé"
-    ACCOUNT_REATTACHED = "account_reattached", "Technicien rattaché à un autre gestionnaire"
-    ACCOUNT_PURGED = "account_purged", "Compte supprimé (6 mois après son inactivation)"
-    INVITATION_SENT = "invitation_sent", "Lien d'activation envoyé"
-    PASSWORD_CHANGED = "password_changed", "Mot de passe changé"
-    PASSWORD_RESET_REQUESTED = "password_reset_requested", "Réinitialisation du mot de passe demandée"
-    CGU_ACCEPTED = "cgu_accepted", "CGU acceptées"
-    TWO_FACTOR_ENABLED = "two_factor_enabled", "Double authentification activée"
-    TWO_FACTOR_FAILED = "two_factor_failed", "Code de double authentification refusé"
-    TWO_FACTOR_RESET = "two_factor_reset", "Double authentification réinitialisée"
-    HABILITATION_REQUESTED = "habilitation_requested", "Habilitation d'un gestionnaire demandée"
-    HABILITATION_PROCESSED = "habilitation_processed", "Demande d'habilitation traitée"
-    GESTIONNAIRE_REQUESTED = "gestionnaire_requested", "Demande sur un compte gestionnaire"
-    GESTIONNAIRE_REQUEST_PROCESSED = "gestionnaire_request_processed", "Demande sur un gestionnaire traitée"
-    INCIDENT_REPORTED = "incident_reported", "Fraude, perte ou vol signalé"
-    INCIDENT_PROCESSED = "incident_processed", "Signalement traité"
-    REVIEW_REQUESTED = "review_requested", "Revue des habilitations demandée"
-    REVIEW_ATTESTED = "review_attested", "Revue des habilitations attestée"
-    ACCOUNTS_EXPORTED = "accounts_exported", "Tableau des habilitations exporté"
-    ACCESS_REPORT_EXPORTED = "access_report_exported", "Accès aux données d'un assuré exportés (droit d'accès)"
-    PARTENAIRE_CHANGED = "partenaire_changed", "Partenaire modifié"
-    PARTENAIRE_SUSPENDED = "partenaire_suspended", "Structure suspendue"
-    PARTENAIRE_RESTORED = "partenaire_restored", "Structure rétablie"
-    CONVENTION_CHANGED = "convention_changed", "Convention modifiée"
-    CONVENTION_ENDED = "convention_ended", "Convention terminée"
-    CONVENTION_TERMINATED = "convention_terminated", "Convention résiliée"
-    NOTICE_RECORDED = "notice_recorded", "Mise en demeure enregistrée"
-    DOCUMENT_DOWNLOADED = "document_downloaded", "Document téléchargé"
-    DEMANDE_READ = "demande_read", "Demande consultée"
-    PIECE_JOINTE_READ = "piece_jointe_read", "Pièce jointe consultée"
-    CONSISTENCY_CHECKED = "consistency_checked", "Contrôle de cohérence effectué"
-    CONSISTENCY_FINDING = "consistency_finding", "Incohérence trouvée par le contrôle"
-
-
-class JournalEntry(models.Model):
-    at = models.DateTimeField("date", auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="auteur",
-    )
-    action = models.CharField("action", max_length=40, choices=Action.choices)
-    target_type = models.CharField("type d'objet", max_length=60, blank=True)
-    target_id = models.CharField("identifiant de l'objet", max_length=64, blank=True)
-    target_label = models.CharField("objet", max_length=200, blank=True)
-    ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
-    details = models.JSONField("détails", default=dict, blank=True)
-
-    objects = JournalQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "entrée du journal d'audit"
-        verbose_name_plural = "journal d'audit"
-        ordering = ["-at", "-id"]
-        indexes = [
-            models.Index(fields=["target_type", "target_id", "-at"], name="journal_target"),
-            models.Index(fields=["actor", "-at"], name="journal_actor"),
-        ]
-
-    def __str__(self):
-        return f"{self.at:%d/%m/%Y %H:%M} {self.get_action_display()} {self.target_label}".strip()
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Le journal d'audit ne se modifie pas.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Le journal d'audit ne se supprime pas.")
-
-
-# --- Portal content: maintenance notices (P1) and documentation (P2) -----------------------------------------
+from conventions.access import caisses_accessible
+from conventions.models import Caisse
+from core.dates import is_plausible, validate_plausible_date
+from core.guard import check_fields
 
 # P1: without a date of its own, a notice is announced this long before the maintenance starts.
 ANNOUNCE_DAYS_BEFORE = 7
@@ -118,8 +26,6 @@ def _portal_audience_q(user) -> models.Q:
     if user is None or not user.is_authenticated:
         return national
     if user.is_partner:
-        from conventions.access import caisses_accessible
-
         return national | models.Q(caisse__in=caisses_accessible(user.partenaire))
     if user.caisse_id:
         return national | models.Q(caisse_id=user.caisse_id)
@@ -131,8 +37,6 @@ def _staff_scope_q(user) -> models.Q | None:
     its caisses' rows and the national ones (read-only for it, see portal.admin)."""
     if user.is_superuser:
         return None
-    from conventions.models import Caisse
-
     if not getattr(user, "caisse_id", None):
         return models.Q(pk__in=[])
     return models.Q(caisse__isnull=True) | models.Q(caisse__in=Caisse.objects.visible_to(user))
@@ -212,15 +116,9 @@ class MaintenanceNotice(models.Model):
         return self.title
 
     def default_announce_from(self):
-        from datetime import timedelta
-
         return self.starts_at - timedelta(days=ANNOUNCE_DAYS_BEFORE)
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from requests_app.guard import check_fields
-
         check_fields(title=self.title, message=self.message)  # D4 holds on the caisse's side too
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": NOTICE_WINDOW_MESSAGE})
@@ -248,7 +146,7 @@ class DocumentPartenaireQuerySet(PortalContentQuerySet):
 class DocumentPartenaire(models.Model):
     """Documentation or regulatory information put online by a caisse or nationally (P2, convention art. 3.2).
 
-    The file was checked by `requests_app.uploads.check_upload` (type, antivirus, readability) and stored by
+    The file was checked by `core.uploads.check_upload` (type, antivirus, readability) and stored by
     `store()` under a random name; it is served only by `portal.views_content.download`.
     """
 
@@ -304,27 +202,4 @@ class DocumentPartenaire(models.Model):
         return {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}.get(self.mime, "Fichier")
 
     def clean(self):
-        from requests_app.guard import check_fields
-
         check_fields(title=self.title, description=self.description)
-
-
-class OutboxEmail(models.Model):
-    """An email written in the same transaction as the change it reports, sent by a task afterwards:
-    if the broker (Redis) is down, nothing is lost — the sweeper job sends it once it is back."""
-
-    subject = models.CharField("objet", max_length=250)
-    body = models.TextField("texte")
-    recipients = models.TextField("destinataires", help_text="Une adresse par ligne.")
-    created_at = models.DateTimeField("écrit le", auto_now_add=True, db_index=True)
-    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
-    last_error = models.CharField("dernière erreur", max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = "email en attente d'envoi"
-        verbose_name_plural = "emails en attente d'envoi"
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_unsent")]
-
-    def __str__(self):
-        return f"{self.subject} ({'envoyé' if self.sent_at else 'en attente'})"

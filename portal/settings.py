@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "axes",
+    # The base first: it imports no app of the project (see README, « Organisation du code »).
+    "core",
     "portal",
     "accounts",
     "conventions",
@@ -67,21 +69,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.reliability.DatabaseUnavailableMiddleware",
+    "core.reliability.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that renders a page (the lockout page included): every page gets the headers.
-    "portal.security.ContentSecurityPolicyMiddleware",
-    "portal.security.PermissionsPolicyMiddleware",
+    "core.security.ContentSecurityPolicyMiddleware",
+    "core.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "portal.reliability.NulCharacterMiddleware",
+    "core.reliability.NulCharacterMiddleware",
     # Before the account gate: an expired session goes to the login page, with its message.
-    "portal.security.SessionLifetimeMiddleware",
+    "core.security.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The audit context (who, from where) of everything the request journals: after authentication.
+    "core.audit_context.AuditContextMiddleware",
     "accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -126,9 +130,9 @@ if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("po
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# django-axes' lockout check first (portal.security.LoginAttemptsBackend is axes' AxesStandaloneBackend).
+# django-axes' lockout check first (core.security.LoginAttemptsBackend is axes' AxesStandaloneBackend).
 AUTHENTICATION_BACKENDS = [
-    "portal.security.LoginAttemptsBackend",
+    "core.security.LoginAttemptsBackend",
     "accounts.backends.PortalBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -249,10 +253,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Absolute lifetime of a session from the login, whatever the activity (portal.security).
+# Absolute lifetime of a session from the login, whatever the activity (core.security).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# A session without any request for this long ends (portal.security.SessionLifetimeMiddleware).
+# A session without any request for this long ends (core.security.SessionLifetimeMiddleware).
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -283,7 +287,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
-# Browser features the portal never uses (portal.security.PermissionsPolicyMiddleware).
+# Browser features the portal never uses (core.security.PermissionsPolicyMiddleware).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
@@ -313,23 +317,23 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # The wait counts from the lockout: tries during it neither count nor lengthen it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_HANDLER = "portal.security.LoginAttemptsHandler"
+AXES_HANDLER = "core.security.LoginAttemptsHandler"
 # The address counted per IP: the audit journal's (behind our proxy, the X-Forwarded-For entry it wrote).
-AXES_CLIENT_IP_CALLABLE = "portal.audit.client_ip"
-AXES_USERNAME_CALLABLE = "portal.security.lockout_username"
-AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.audit_context.client_ip"
+AXES_USERNAME_CALLABLE = "core.security.lockout_username"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # Logins and failures are in the audit journal (portal.signals); no second log, no lockout admin.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 
-DEFAULT_EXCEPTION_REPORTER = "portal.log_filters.PrivateExceptionReporter"
-DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.log_filters.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "core.log_filters.PrivateExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.log_filters.PrivateExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"template_lookup": {"()": "portal.log_filters.TemplateLookupWithoutContext"}},
+    "filters": {"template_lookup": {"()": "core.log_filters.TemplateLookupWithoutContext"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

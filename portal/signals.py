@@ -3,8 +3,9 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from . import audit
-from .models import Action
+from accounts.models import User
+from core import audit
+from core.models import Action
 
 
 @receiver(user_logged_in)
@@ -22,7 +23,5 @@ def journal_logout(sender, request, user, **kwargs):
 def journal_login_failed(sender, credentials, request=None, **kwargs):
     # Tied to the account when the identifier is one; an unknown identifier is not kept (it may be a
     # password typed in the wrong field).
-    from accounts.models import User
-
     account = User.objects.filter(username=str(credentials.get("username", ""))[:150]).first()
     audit.record(Action.LOGIN_FAILED, target=account, request=request, details={} if account else {"inconnu": True})

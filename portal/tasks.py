@@ -11,13 +11,6 @@ from .jobs import BY_NAME
 logger = logging.getLogger(__name__)
 
 
-@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=10, max_retries=8, acks_late=True)
-def send_email(email_id: int) -> bool:
-    from .outbox import send_one
-
-    return send_one(email_id)
-
-
 @shared_task(
     bind=True,
     autoretry_for=(OperationalError, InterfaceError, BrokerError),
@@ -29,6 +22,6 @@ def send_email(email_id: int) -> bool:
 def run_job(self, name: str) -> int:
     """Run one job; a lost database or broker connection retries later (the job resumes where it stopped)."""
     job = BY_NAME[name]
-    changed = job.run()
+    changed = job.run(run_id=f"{job.name}:{self.request.id}" if self.request.id else None)
     logger.info("tâche %s (%s) : %s ligne(s) modifiée(s)", job.name, self.request.id, changed)
     return changed

@@ -12,17 +12,18 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from accounts import services as accounts_services
 from conventions.models import Caisse, Partenaire, staff_caisse_ids
-from portal import audit
-from portal.admin_actions import ObjectAction, ObjectActionsMixin
-from portal.admin_scoping import CaisseScopedAdmin
-from portal.csv_export import csv_response
-from portal.dates import PlausibleDateField, PlausibleDateTimeField
-from portal.models import Action
-from portal.pagination import CappedPaginator
+from core import audit
+from core.admin_actions import ObjectAction, ObjectActionsMixin
+from core.admin_scoping import CaisseScopedAdmin
+from core.csv_export import csv_response
+from core.dates import PlausibleDateField, PlausibleDateTimeField
+from core.guard import FreeTextField
+from core.models import Action
+from core.pagination import CappedPaginator
 
 from . import services
-from .guard import FreeTextField
 from .models import TRANSITIONS, Demande, DemandeChange, DemandeKind, DemandeState, Message, overdue_q
 
 
@@ -196,7 +197,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, demande, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = services.agents_of(demande.caisse)
+        self.fields["agent"].queryset = accounts_services.agents_of(demande.caisse)
 
 
 def _refuse_documents_to_non_habilite(form):
@@ -227,7 +228,6 @@ def _answer(demande, data, request):
         files=[data["files"]] if data.get("files") else [],
         appointment_at=data.get("appointment_at"),
         appointment_place=data.get("appointment_place") or "",
-        request=request,
     )
     return "Note interne enregistrée." if data["internal"] else "Réponse envoyée : le partenaire est prévenu par email."
 
@@ -355,9 +355,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
         form = AccessReportForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             entries = services.accesses_to_insured(request.user, **form.cleaned_data)
-            audit.record(
-                Action.ACCESS_REPORT_EXPORTED, actor=request.user, request=request, details={"lignes": entries.count()}
-            )
+            audit.record(Action.ACCESS_REPORT_EXPORTED, actor=request.user, details={"lignes": entries.count()})
             rows = (
                 [
                     timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M"),
@@ -410,7 +408,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         demande = self.get_object(request, object_id)
         if demande is not None:
-            services.record_read(demande, request.user, request)  # P4: every opening of a request
+            services.record_read(demande, request.user)  # P4: every opening of a request
         return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
@@ -446,7 +444,7 @@ def _bulk_move(state):
         moved, refused = 0, []
         for demande in queryset:
             try:
-                services.change_state(demande, state, by=request.user, request=request)
+                services.change_state(demande, state, by=request.user)
                 moved += 1
             except ValidationError as exc:
                 refused.append(f"{demande.reference} : {' '.join(exc.messages)}")

@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from dsfr.forms import DsfrBaseForm
 
-from portal.dates import PlausibleDateField, PlausibleDateTimeField
+from core.dates import PlausibleDateField, PlausibleDateTimeField
+from core.guard import FreeTextField, no_nir_validator
 
-from .guard import FreeTextField, no_nir_validator
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
-from .models import Delivery, DemandeKind, DocumentType, DossierType, Modality, SignalementNature, Urgency
+from .models import Delivery, DemandeKind, DemandeState, DocumentType, DossierType, Modality, SignalementNature, Urgency
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -20,7 +20,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by requests_app.uploads, not here."""
+    """Several files in one input; each is checked by core.uploads, not here."""
 
     def __init__(self, *args, **kwargs):
         accept = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -29,7 +29,7 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        # Every check (empty, size, type, antivirus…) is requests_app.uploads': one message per refused file.
+        # Every check (empty, size, type, antivirus…) is core.uploads': one message per refused file.
         return list(data) if isinstance(data, list | tuple) else ([data] if data else [])
 
 
@@ -207,8 +207,6 @@ class HistoryFilterForm(forms.Form):
     )
 
     def __init__(self, *args, caisses=(), **kwargs):
-        from .models import DemandeState
-
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", "Tous")] + DemandeState.choices
         self.fields["caisse"].choices = [("", "Toutes")] + [(c.pk, c.name) for c in caisses]

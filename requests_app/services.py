@@ -6,17 +6,15 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import emails
 from conventions import access
-from portal import audit
-from portal.models import Action
-from portal.text import fold
+from core import audit, guard, uploads
+from core.models import Action, JournalEntry
+from core.text import fold
 
-from . import guard, uploads
 from .models import (
     TRANSITIONS,
     ChangedField,
@@ -108,7 +106,7 @@ def search_text_for(demande: Demande) -> str:
 
 
 @transaction.atomic
-def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: str, form_token, request=None):
+def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: str, form_token):
     """File a request (D1–D6). The same form token twice gives back the request already filed."""
     existing = filed_with_token(user, form_token)
     if existing is not None:
@@ -164,7 +162,7 @@ def can_reply(user, demande: Demande) -> bool:
 
 
 @transaction.atomic
-def add_message(demande: Demande, *, author, body: str, form_token=None, internal: bool = False, request=None):
+def add_message(demande: Demande, *, author, body: str, form_token=None, internal: bool = False):
     demande = Demande.objects.select_for_update().get(pk=demande.pk)
     if not can_reply(author, demande):
         raise PermissionDenied("Vous ne pouvez plus écrire sur cette demande.")
@@ -221,7 +219,7 @@ def _record(demande: Demande, field: ChangedField, old, new, *, by, at=None) -> 
 
 
 @transaction.atomic
-def change_state(demande: Demande, to_state: DemandeState, *, by, request=None) -> Demande:
+def change_state(demande: Demande, to_state: DemandeState, *, by) -> Demande:
     """D7: a move allowed by the table, recorded with who and when; the partner is told by email."""
     demande = Demande.objects.select_for_update().get(pk=demande.pk)
     if by.is_partner:
@@ -256,14 +254,12 @@ def partner_may_see(piece: PieceJointe) -> bool:
     return piece.direction == Direction.ENTRANTE or piece.demande.partenaire.can_receive_documents
 
 
-def record_read(demande: Demande, user, request=None) -> None:
-    audit.record(Action.DEMANDE_READ, actor=user, target=demande, request=request)
+def record_read(demande: Demande, user) -> None:
+    audit.record(Action.DEMANDE_READ, actor=user, target=demande)
 
 
-def record_download(piece: PieceJointe, user, request=None) -> None:
-    audit.record(
-        Action.PIECE_JOINTE_READ, actor=user, target=piece.demande, request=request, details={"piece_jointe": piece.pk}
-    )
+def record_download(piece: PieceJointe, user) -> None:
+    audit.record(Action.PIECE_JOINTE_READ, actor=user, target=piece.demande, details={"piece_jointe": piece.pk})
 
 
 @transaction.atomic
@@ -277,7 +273,6 @@ def answer(
     files=(),
     appointment_at=None,
     appointment_place: str = "",
-    request=None,
 ) -> Message:
     """The caisse answers (D7): a message (or an internal note), outgoing documents only to a partner
     habilité (D6), a state change from the table, the rendez-vous fixed; the partner is told once."""
@@ -329,19 +324,6 @@ def _set_appointment(demande: Demande, at, place: str, *, by) -> None:
     demande.save(update_fields=["appointment_at", "appointment_place"])
 
 
-def agents_of(caisse):
-    """The active agents working on a caisse: its own, and those it was opened to (object permission)."""
-    from accounts.models import AccountState, Profile, User
-    from conventions.models import WORK_ON_CAISSE, CaisseUserObjectPermission
-
-    granted = CaisseUserObjectPermission.objects.filter(content_object=caisse, permission__codename=WORK_ON_CAISSE)
-    return (
-        User.objects.filter(profile=Profile.AGENT, state=AccountState.ACTIF)
-        .filter(Q(caisse=caisse) | Q(pk__in=granted.values("user")))
-        .order_by("last_name", "first_name")
-    )
-
-
 @transaction.atomic
 def assign(demandes, agent, *, by) -> int:
     """Assign requests to an agent of their caisse, each change kept with who made it; returns how many
@@ -375,8 +357,6 @@ def purge_staged_pieces(*, now=None, dry_run: bool = False) -> int:
 def accesses_to_insured(user, *, last_name: str, birth_date, first_name: str = ""):
     """CNIL right of access: every journaled read of the requests about one insured person that the
     staff member may see (name folded like the history's search, plus the birth date)."""
-    from portal.models import JournalEntry
-
     demandes = Demande.objects.visible_to(user).filter(
         assure_birth_date=birth_date, search_text__contains=fold(last_name)
     )

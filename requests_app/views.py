@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 
 from conventions import access
 from conventions.models import Caisse
-from portal.csv_export import csv_response
-from portal.dates import day_range
-from portal.form_flow import attach_errors
-from portal.pagination import CappedPaginator
+from core.csv_export import csv_response
+from core.dates import day_range
+from core.form_flow import attach_errors
+from core.pagination import CappedPaginator
 
 from . import services
 from .forms import FORMS, HistoryFilterForm, ReplyForm
@@ -90,7 +90,6 @@ def file_demande(request, caisse_id, kind):
                     fields=form.demande_fields(),
                     message=form.cleaned_data["message"],
                     form_token=token,
-                    request=request,
                 )
             except ValidationError as exc:
                 attach_errors(form, exc)
@@ -210,7 +209,7 @@ def _visible_demande(request, reference):
 @partner_required
 def detail(request, reference):
     demande = _visible_demande(request, reference)
-    services.record_read(demande, request.user, request)
+    services.record_read(demande, request.user)
     thread = Message.objects.filter(demande=demande, internal=False).select_related("author").prefetch_related("pieces")
     form = ReplyForm()
     return render(
@@ -240,9 +239,7 @@ def reply(request, reference):
     files_ok = _handle_files(request, form, token)
     if form.is_valid() and files_ok:
         try:
-            services.add_message(
-                demande, author=request.user, body=form.cleaned_data["body"], form_token=token, request=request
-            )
+            services.add_message(demande, author=request.user, body=form.cleaned_data["body"], form_token=token)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -272,7 +269,7 @@ def download(request, reference, piece_id):
     piece = get_object_or_404(PieceJointe.objects.select_related("message"), pk=piece_id, demande=demande)
     if request.user.is_partner and not services.partner_may_see(piece):
         raise Http404
-    services.record_download(piece, request.user, request)
+    services.record_download(piece, request.user)
     response = FileResponse(
         piece.file.open("rb"), as_attachment=True, filename=piece.original_name, content_type=piece.mime
     )

@@ -87,7 +87,9 @@ def load_health_lexicon():
     from django.db import connection
 
     migration = import_module("requests_app.migrations.0001_health_lexicon")
-    migration.load_health_lexicon(apps, SimpleNamespace(connection=connection))
+    # The migration names the model where it was then (requests_app); it now lives in core.
+    moved = SimpleNamespace(get_model=lambda app_label, name: apps.get_model("core", name))
+    migration.load_health_lexicon(moved, SimpleNamespace(connection=connection))
 
 
 @pytest.fixture

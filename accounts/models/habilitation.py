@@ -4,8 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from portal.dates import validate_plausible_date
-from requests_app.guard import no_nir_validator
+from conventions.models import Partenaire
+from core.dates import validate_plausible_date
+from core.guard import no_nir_validator
 
 from .user import Civilite
 
@@ -26,8 +27,6 @@ class PartnerScopedQuerySet(models.QuerySet):
         return self.filter(status=RequestStatus.PENDING)
 
     def visible_to(self, user):
-        from conventions.models import Partenaire
-
         return self.filter(partenaire__in=Partenaire.objects.visible_to(user))
 
 

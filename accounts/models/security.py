@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from portal.dates import validate_plausible_date
+from core.dates import validate_plausible_date
 
 from .user import User
 

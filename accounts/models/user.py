@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from requests_app.guard import no_nir_validator
+from conventions.models import Partenaire, staff_caisse_ids
+from core.guard import no_nir_validator
 
 
 class Civilite(models.TextChoices):
@@ -43,8 +44,6 @@ class UserQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Staff scoping: an agent sees its caisse's colleagues and the accounts of its partners."""
-        from conventions.models import Partenaire, staff_caisse_ids
-
         caisse_ids = staff_caisse_ids(user)
         if caisse_ids is None:
             return self

@@ -1,11 +1,13 @@
-# The health-data lexicon of the free-text guard (D4) and its initial terms (requests_app/data/health_terms.txt,
-# since 0006 the lexicon of every kind of sensitive data).
+# The health-data lexicon of the free-text guard (D4) and its initial terms (now core/data/health_terms.txt,
+# since requests_app 0006 the lexicon of every kind of sensitive data).
 
 from pathlib import Path
 
 from django.db import migrations, models
 
-LEXICON_FILE = Path(__file__).resolve().parent.parent / "data" / "health_terms.txt"
+from core.text import normalize_text
+
+LEXICON_FILE = Path(__file__).resolve().parent.parent.parent / "core" / "data" / "health_terms.txt"
 # Every category of the data file, the ones 0006_sensitive_lexicon added included: a new database loads the whole
 # file here (0006 then finds nothing missing), an existing one gets the new lines from 0006.
 CATEGORIES = {
@@ -28,8 +30,6 @@ def read_lexicon_file(path=LEXICON_FILE):
 
 def load_health_lexicon(apps, schema_editor):
     """Add the file's terms that are missing (by normalized form): running it twice changes nothing."""
-    from requests_app.guard import normalize_text
-
     HealthTerm = apps.get_model("requests_app", "HealthTerm")
     db = schema_editor.connection.alias
     known = set(HealthTerm.objects.using(db).values_list("normalized", flat=True))

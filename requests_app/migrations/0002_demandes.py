@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import requests_app.guard
+import core.guard
 import requests_app.insured
 import requests_app.models.demande
 from django.conf import settings
@@ -35,19 +35,19 @@ class Migration(migrations.Migration):
                 ('assure_departement', models.CharField(choices=[('01', '01'), ('02', '02'), ('03', '03'), ('04', '04'), ('05', '05'), ('06', '06'), ('07', '07'), ('08', '08'), ('09', '09'), ('10', '10'), ('11', '11'), ('12', '12'), ('13', '13'), ('14', '14'), ('15', '15'), ('16', '16'), ('17', '17'), ('18', '18'), ('19', '19'), ('2A', '2A'), ('2B', '2B'), ('21', '21'), ('22', '22'), ('23', '23'), ('24', '24'), ('25', '25'), ('26', '26'), ('27', '27'), ('28', '28'), ('29', '29'), ('30', '30'), ('31', '31'), ('32', '32'), ('33', '33'), ('34', '34'), ('35', '35'), ('36', '36'), ('37', '37'), ('38', '38'), ('39', '39'), ('40', '40'), ('41', '41'), ('42', '42'), ('43', '43'), ('44', '44'), ('45', '45'), ('46', '46'), ('47', '47'), ('48', '48'), ('49', '49'), ('50', '50'), ('51', '51'), ('52', '52'), ('53', '53'), ('54', '54'), ('55', '55'), ('56', '56'), ('57', '57'), ('58', '58'), ('59', '59'), ('60', '60'), ('61', '61'), ('62', '62'), ('63', '63'), ('64', '64'), ('65', '65'), ('66', '66'), ('67', '67'), ('68', '68'), ('69', '69'), ('70', '70'), ('71', '71'), ('72', '72'), ('73', '73'), ('74', '74'), ('75', '75'), ('76', '76'), ('77', '77'), ('78', '78'), ('79', '79'), ('80', '80'), ('81', '81'), ('82', '82'), ('83', '83'), ('84', '84'), ('85', '85'), ('86', '86'), ('87', '87'), ('88', '88'), ('89', '89'), ('90', '90'), ('91', '91'), ('92', '92'), ('93', '93'), ('94', '94'), ('95', '95'), ('971', '971'), ('972', '972'), ('973', '973'), ('974', '974'), ('975', '975'), ('976', '976')], max_length=3, validators=[requests_app.insured.validate_departement], verbose_name='département de résidence')),
                 ('search_text', models.CharField(editable=False, max_length=400)),
                 ('dossier_type', models.CharField(blank=True, choices=[('puma', 'Protection universelle maladie (PUMa)'), ('css', 'Complémentaire santé solidaire'), ('ame', "Aide médicale de l'État"), ('autre', 'Autre')], max_length=8, verbose_name='dossier')),
-                ('dossier_other', models.CharField(blank=True, max_length=200, validators=[requests_app.guard.free_text_validator], verbose_name='autre dossier')),
+                ('dossier_other', models.CharField(blank=True, max_length=200, validators=[core.guard.free_text_validator], verbose_name='autre dossier')),
                 ('nature', models.CharField(blank=True, choices=[('rupture_droits', 'Rupture ou absence de droits'), ('renoncement', "Renoncement ou difficulté d'accès aux soins"), ('demarches', 'Difficulté dans les démarches administratives'), ('autre', 'Autre situation')], max_length=16, verbose_name='nature de la difficulté')),
                 ('urgency', models.CharField(blank=True, choices=[('normale', 'Normale'), ('urgente', 'Urgente')], max_length=8, verbose_name='urgence')),
-                ('reason', models.CharField(blank=True, max_length=300, validators=[requests_app.guard.free_text_validator], verbose_name='motif du rendez-vous')),
+                ('reason', models.CharField(blank=True, max_length=300, validators=[core.guard.free_text_validator], verbose_name='motif du rendez-vous')),
                 ('modality', models.CharField(blank=True, choices=[('sur_place', "Sur place, à l'accueil de la caisse"), ('telephone', 'Par téléphone'), ('visio', 'En visioconférence')], max_length=10, verbose_name='modalité')),
                 ('slot_1', models.DateTimeField(blank=True, null=True, verbose_name='créneau souhaité 1')),
                 ('slot_2', models.DateTimeField(blank=True, null=True, verbose_name='créneau souhaité 2')),
                 ('slot_3', models.DateTimeField(blank=True, null=True, verbose_name='créneau souhaité 3')),
                 ('worker_attends', models.BooleanField(blank=True, null=True, verbose_name='le travailleur social sera présent')),
                 ('appointment_at', models.DateTimeField(blank=True, null=True, verbose_name='rendez-vous fixé le')),
-                ('appointment_place', models.CharField(blank=True, max_length=300, validators=[requests_app.guard.free_text_validator], verbose_name='lieu du rendez-vous')),
+                ('appointment_place', models.CharField(blank=True, max_length=300, validators=[core.guard.free_text_validator], verbose_name='lieu du rendez-vous')),
                 ('document_type', models.CharField(blank=True, choices=[('attestation_droits', 'Attestation de droits'), ('ceam_provisoire', 'Certificat provisoire de remplacement de la CEAM'), ('formulaire_carte_vitale', 'Formulaire de demande de carte Vitale'), ('offres_prevention', 'Offres de prévention'), ('autre', 'Autre document')], max_length=24, verbose_name='document')),
-                ('document_other', models.CharField(blank=True, max_length=200, validators=[requests_app.guard.free_text_validator], verbose_name='autre document')),
+                ('document_other', models.CharField(blank=True, max_length=200, validators=[core.guard.free_text_validator], verbose_name='autre document')),
                 ('delivery', models.CharField(blank=True, choices=[('assure', "À l'adresse connue de l'assuré"), ('partenaire', 'À la structure (partenaire habilité)')], max_length=10, verbose_name='envoi')),
                 ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='agent en charge')),
                 ('caisse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='demandes', to='conventions.caisse')),
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('side', models.CharField(choices=[('partenaire', 'Partenaire'), ('caisse', 'Caisse')], max_length=10, verbose_name='côté')),
-                ('body', models.TextField(validators=[requests_app.guard.free_text_validator], verbose_name='message')),
+                ('body', models.TextField(validators=[core.guard.free_text_validator], verbose_name='message')),
                 ('internal', models.BooleanField(default=False, verbose_name='note interne à la caisse')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='envoyé le')),
                 ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur')),

@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from portal.migration_ops import AddIndexConcurrently, RemoveIndexConcurrently, RunSQLOnPostgreSQL
+from core.migration_ops import AddIndexConcurrently, RemoveIndexConcurrently, RunSQLOnPostgreSQL
 
 OPEN_STATES = ("envoyee", "en_cours", "en_attente")
 

@@ -1,4 +1,4 @@
-"""Demande and its five kinds (D1–D9), the health-data lexicon of the free-text guard (D4)."""
+"""Demande and its five kinds (D1–D9)."""
 
 from .demande import (  # noqa: F401
     FINAL_STATES,
@@ -21,4 +21,3 @@ from .demande import (  # noqa: F401
     Urgency,
     overdue_q,
 )
-from .lexicon import HealthTerm  # noqa: F401

@@ -10,10 +10,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.dates import start_of_day, validate_plausible_date
-from portal.text import fold
+from conventions.models import staff_caisse_ids
+from core.dates import start_of_day, validate_plausible_date
+from core.guard import free_text_validator, no_nir_validator
+from core.text import fold
+from core.working_days import subtract_working_days
 
-from ..guard import free_text_validator, no_nir_validator
 from ..insured import DEPARTEMENT_CHOICES, validate_birth_date, validate_departement
 
 USER = settings.AUTH_USER_MODEL
@@ -105,8 +107,6 @@ class DemandeQuerySet(models.QuerySet):
             return self
         if user.is_partner:
             return self.filter(partenaire_id=user.partenaire_id)
-        from conventions.models import staff_caisse_ids
-
         return self.filter(caisse_id__in=staff_caisse_ids(user))
 
     def search(self, term: str):
@@ -269,7 +269,7 @@ class PieceJointe(models.Model):
     uploaded_at = models.DateTimeField("déposée le", default=timezone.now)
     # Accepted on a form that was not yet valid: kept for that form (its token) until it is filed.
     staged_token = models.UUIDField(null=True, blank=True, db_index=True)
-    # Stored by requests_app.uploads.store() under a random name; never served directly.
+    # Stored by core.uploads.store() under a random name; never served directly.
     file = models.FileField("fichier", max_length=200)
     original_name = models.CharField("nom du fichier", max_length=120)
     mime = models.CharField("type", max_length=40)
@@ -354,8 +354,6 @@ def _account_name(pk: int) -> str:
 
 def overdue_q(today) -> Q:
     """Requests still open past their processing delay (working days per kind, settings)."""
-    from portal.working_days import subtract_working_days
-
     condition = Q(pk__in=[])
     for kind, days in settings.DEMANDE_PROCESSING_DAYS.items():
         condition |= Q(kind=kind, created_at__lt=start_of_day(subtract_working_days(today, days)))

@@ -24,7 +24,7 @@ from accounts.models import (
     User,
 )
 from conventions.models import ConventionStatus
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from requests_app import services as demande_services
 from requests_app.models import Demande, DemandeKind
 from tests.accounts.factories import UserFactory

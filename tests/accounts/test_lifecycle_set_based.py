@@ -27,7 +27,7 @@ from accounts.models import (
     User,
 )
 from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import ConventionUtilisationFactory, PartenaireFactory, partner_with_access

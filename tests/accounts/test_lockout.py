@@ -15,8 +15,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.audit import client_ip
-from portal.models import Action, JournalEntry
+from core.audit_context import client_ip
+from core.models import Action, JournalEntry
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,8 @@ from django.db import close_old_connections, connection
 
 from accounts import services
 from accounts.models import AccountState, InactivationReason, Profile, User
+from accounts.quotas import partners_over_quota
+from conventions.models import Partenaire
 from tests.accounts.factories import UserFactory
 from tests.conventions.factories import DomaineEmailFactory, PartenaireFactory
 
@@ -76,9 +78,7 @@ def test_a4_lowering_the_member_count_inactivates_nobody_but_blocks_creation(ges
     assert User.objects.filter(profile=Profile.TECHNICIEN, state=AccountState.INVITE).count() == 8
     with pytest.raises(ValidationError, match="en a déjà 8"):
         services.create_technicien(gestionnaire, identity(9))
-    from conventions.models import Partenaire
-
-    assert list(Partenaire.objects.over_quota()) == [partenaire]
+    assert list(partners_over_quota(Partenaire.objects.all())) == [partenaire]
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lifecycle, two_factor
 from accounts.permissions import sync_agent_group
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.conventions.factories import CaisseFactory, PartenaireFactory, partner_with_access
 
@@ -283,7 +283,7 @@ def test_a17_gestionnaire_resets_a_technicien_of_its_structure(clock):
     technicien = UserFactory(partenaire=gestionnaire.partenaire)
     enrol(technicien)
 
-    removed = two_factor.reset_two_factor(technicien, actor=gestionnaire, request=make_request(gestionnaire))
+    removed = two_factor.reset_two_factor(technicien, actor=gestionnaire)
 
     assert removed == 2  # the application and the backup codes
     assert not two_factor.has_confirmed_device(technicien)

@@ -9,7 +9,7 @@ from django.db import IntegrityError
 
 from conventions import services
 from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation, MiseEnDemeure
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from tests.conventions.factories import (
     CaisseFactory,
     ConventionMetierFactory,

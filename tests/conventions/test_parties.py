@@ -101,7 +101,7 @@ def test_c2_email_domains_are_validated_and_unique_per_partner():
 
 
 def test_a13_suspension_needs_a_reason_and_is_journaled():
-    from portal.models import Action, JournalEntry
+    from core.models import Action, JournalEntry
 
     partenaire = PartenaireFactory()
     with pytest.raises(ValidationError, match="motif"):

@@ -21,8 +21,8 @@ from playwright.sync_api import expect
 from accounts.models import User
 from conventions import services as convention_services
 from conventions.models import Caisse, ConventionUtilisation
-from portal.models import Action, JournalEntry
-from portal.text import fold
+from core.models import Action, JournalEntry
+from core.text import fold
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState, PieceJointe
 from tests.requests_app import files

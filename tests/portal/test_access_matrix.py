@@ -41,11 +41,12 @@ from accounts.models import (
 )
 from accounts.permissions import sync_agent_group
 from conventions import services as convention_services
-from portal import audit, content
-from portal.models import Action, DocumentCategory, DocumentPartenaire, MaintenanceNotice
+from core import audit, uploads
+from core.models import Action, HealthTerm
+from portal import content
+from portal.models import DocumentCategory, DocumentPartenaire, MaintenanceNotice
 from requests_app import services as demande_services
-from requests_app import uploads
-from requests_app.models import DemandeKind, Direction, HealthTerm, PieceJointe
+from requests_app.models import DemandeKind, Direction, PieceJointe
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import CaisseFactory, DomaineEmailFactory, partner_with_access
@@ -142,10 +143,10 @@ EXPECTED: dict[str, dict] = {
     "admin/conventions/conventionutilisation/<path:object_id>/": admin_shortcut("conventions_conventionutilisation"),
     "admin/conventions/partenaire/<path:object_id>/": admin_shortcut("conventions_partenaire"),
     "admin/portal/documentpartenaire/<path:object_id>/": admin_shortcut("portal_documentpartenaire"),
-    "admin/portal/journalentry/<path:object_id>/": admin_shortcut("portal_journalentry"),
+    "admin/core/journalentry/<path:object_id>/": admin_shortcut("core_journalentry"),
     "admin/portal/maintenancenotice/<path:object_id>/": admin_shortcut("portal_maintenancenotice"),
     "admin/requests_app/demande/<path:object_id>/": admin_shortcut("requests_app_demande"),
-    "admin/requests_app/healthterm/<path:object_id>/": admin_shortcut("requests_app_healthterm"),
+    "admin/core/healthterm/<path:object_id>/": admin_shortcut("core_healthterm"),
     "admin:accounts_accountincident_action": back_office(200, 404, 200),
     "admin:accounts_accountincident_add": back_office(403, 403, 403),
     "admin:accounts_accountincident_change": back_office(200, 404, 200),
@@ -228,12 +229,12 @@ EXPECTED: dict[str, dict] = {
     "admin:portal_documentpartenaire_changelist": back_office(200, 200, 200),
     "admin:portal_documentpartenaire_delete": back_office(200, 404, 200),  # a caisse removes its own documents
     "admin:portal_documentpartenaire_history": back_office(200, 404, 200),
-    "admin:portal_journalentry_add": back_office(403, 403, 403),
-    "admin:portal_journalentry_change": back_office(403, 403, 200),
-    "admin:portal_journalentry_changelist": back_office(403, 403, 200),
-    "admin:portal_journalentry_delete": back_office(403, 403, 403),
+    "admin:core_journalentry_add": back_office(403, 403, 403),
+    "admin:core_journalentry_change": back_office(403, 403, 200),
+    "admin:core_journalentry_changelist": back_office(403, 403, 200),
+    "admin:core_journalentry_delete": back_office(403, 403, 403),
     # The journal is the national administrator's: agents read no entry (403, and "no such object" here).
-    "admin:portal_journalentry_history": back_office(ADMIN_INDEX, ADMIN_INDEX, 200),
+    "admin:core_journalentry_history": back_office(ADMIN_INDEX, ADMIN_INDEX, 200),
     "admin:portal_maintenancenotice_add": back_office(200, 200, 200),
     "admin:portal_maintenancenotice_change": back_office(200, 404, 200),
     "admin:portal_maintenancenotice_changelist": back_office(200, 200, 200),
@@ -248,11 +249,11 @@ EXPECTED: dict[str, dict] = {
     "admin:requests_app_demande_delete": back_office(403, 403, 403),
     "admin:requests_app_demande_history": back_office(200, 404, 200),
     # The health lexicon of the free-text guard (D4) is one for every caisse, kept by their agents.
-    "admin:requests_app_healthterm_add": back_office(200, 200, 200),
-    "admin:requests_app_healthterm_change": back_office(200, 200, 200),
-    "admin:requests_app_healthterm_changelist": back_office(200, 200, 200),
-    "admin:requests_app_healthterm_delete": back_office(403, 403, 200),
-    "admin:requests_app_healthterm_history": back_office(200, 200, 200),
+    "admin:core_healthterm_add": back_office(200, 200, 200),
+    "admin:core_healthterm_change": back_office(200, 200, 200),
+    "admin:core_healthterm_changelist": back_office(200, 200, 200),
+    "admin:core_healthterm_delete": back_office(403, 403, 200),
+    "admin:core_healthterm_history": back_office(200, 200, 200),
     "admin:view_on_site": back_office(404, 404, 404),  # no model has a public page
     "admin_login": portal(HOME, HOME, HOME, HOME, ADMIN_INDEX, ADMIN_INDEX, ADMIN_INDEX),
     "cgu": portal(200, 200, 200, 200, 200, 200, 200),
@@ -630,10 +631,10 @@ def world(private_media):
         "conventions_conventionutilisation": convention,
         "conventions_partenaire": partenaire,
         "portal_documentpartenaire": document,
-        "portal_journalentry": entry,
+        "core_journalentry": entry,
         "portal_maintenancenotice": notice,
         "requests_app_demande": demande,
-        "requests_app_healthterm": term,
+        "core_healthterm": term,
     }
     return {
         "users": users,
@@ -833,7 +834,7 @@ def test_the_checks_see_what_they_look_for(client, world):
 def test_an_agent_of_another_caisse_lists_none_of_the_caisse_objects(client, world):
     """The 200s of `agent_autre_caisse` on the back-office lists hide every object of the matrix's caisse."""
     verified_login(client, world["users"]["agent_autre_caisse"])
-    shared = {"requests_app_healthterm"}  # the lexicon is national (see EXPECTED)
+    shared = {"core_healthterm"}  # the lexicon is national (see EXPECTED)
     leaks = []
     for model, obj in world["admin_objects"].items():
         response = client.get(reverse(f"admin:{model}_changelist"))

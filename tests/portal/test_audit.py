@@ -4,8 +4,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from portal import audit
-from portal.models import Action, AppendOnlyError, JournalEntry
+from core import audit
+from core.models import Action, AppendOnlyError, JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.conventions.factories import PartenaireFactory
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from accounts.models import AccountState, Profile
 from conventions.models import ConventionStatus
+from core.models import Action, JournalEntry
 from portal import consistency
 from portal.jobs import BY_NAME
-from portal.models import Action, JournalEntry
 from requests_app.models import Demande, DemandeState
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login

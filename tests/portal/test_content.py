@@ -15,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Action, JournalEntry
+from core.uploads import CheckedFile
 from portal import content
 from portal.context_processors import maintenance_notices
-from portal.models import Action, DocumentCategory, DocumentPartenaire, JournalEntry, MaintenanceNotice
-from requests_app.uploads import CheckedFile
+from portal.models import DocumentCategory, DocumentPartenaire, MaintenanceNotice
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import CaisseFactory, partner_with_access

@@ -183,7 +183,7 @@ def test_a_statement_stopped_by_its_timeout_gives_the_french_503_page(rf, caplog
     from django.db import OperationalError
     from psycopg.errors import QueryCanceled
 
-    from portal.reliability import DatabaseUnavailableMiddleware
+    from core.reliability import DatabaseUnavailableMiddleware
 
     try:
         try:

@@ -52,11 +52,12 @@ from conventions.models import (
     Partenaire,
     Referent,
 )
+from core.models import HealthTerm, JournalEntry
+from core.uploads import CheckedFile
 from portal import content
-from portal.models import DocumentPartenaire, JournalEntry, MaintenanceNotice
+from portal.models import DocumentPartenaire, MaintenanceNotice
 from requests_app import services as demande_services
-from requests_app.models import Demande, DemandeKind, HealthTerm
-from requests_app.uploads import CheckedFile
+from requests_app.models import Demande, DemandeKind
 from tests.accounts.factories import UserFactory
 from tests.conventions.factories import (
     ConventionMetierFactory,

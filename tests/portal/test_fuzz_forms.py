@@ -65,9 +65,10 @@ from conventions.models import (
     Partenaire,
     Referent,
 )
-from portal.models import DocumentPartenaire, JournalEntry, MaintenanceNotice
+from core.models import HealthTerm, JournalEntry
+from portal.models import DocumentPartenaire, MaintenanceNotice
 from requests_app import services as demande_services
-from requests_app.models import Demande, DemandeChange, DemandeKind, HealthTerm, Message, PieceJointe
+from requests_app.models import Demande, DemandeChange, DemandeKind, Message, PieceJointe
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import DomaineEmailFactory, partner_with_access

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import AccountState, InactivationReason, User
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.conftest import celery_worker, subprocess_env
 

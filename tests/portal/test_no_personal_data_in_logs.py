@@ -32,8 +32,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import invitations
 from accounts.models import CGU, AccountState, TokenPurpose, User
-from portal.models import JournalEntry
-from portal.text import fold
+from core.models import JournalEntry
+from core.text import fold
 from requests_app.models import Demande, DemandeKind, PieceJointe
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login

@@ -9,9 +9,9 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from portal import outbox
+from core import outbox
+from core.models import OutboxEmail
 from portal.celery import app
-from portal.models import OutboxEmail
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState
 from tests.accounts.factories import UserFactory

@@ -14,7 +14,7 @@ import pytest
 import redis
 from django.utils import timezone
 
-from portal.models import OutboxEmail
+from core.models import OutboxEmail
 from requests_app.models import Demande, DemandeState
 from tests.conftest import celery_configured, celery_worker, free_port, subprocess_env
 from tests.portal.test_outbox import file_and_answer

@@ -135,7 +135,7 @@ def test_a16_csv_export_neutralises_formulas(client):
 def test_a5_working_days_in_alsace_moselle_skip_good_friday():
     from datetime import date
 
-    from portal.working_days import add_working_days
+    from core.working_days import add_working_days
 
     # Good Friday 2027 is 26 March: a holiday in Moselle, a working day elsewhere (Easter Monday is for all).
     assert add_working_days(date(2027, 3, 25), 1) == date(2027, 3, 26)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from core.uploads import CheckedFile
 from portal import content
 from portal.models import DocumentCategory, DocumentPartenaire
-from requests_app.uploads import CheckedFile
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import partner_with_access

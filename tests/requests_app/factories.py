@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from portal.text import fold
+from core.text import fold
 from requests_app.models import (
     ChangedField,
     Delivery,

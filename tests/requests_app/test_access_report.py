@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.permissions import sync_agent_group
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from requests_app import services
 from requests_app.models import DemandeKind
 from tests.accounts.factories import UserFactory

@@ -14,7 +14,7 @@ from pypdf import PdfWriter
 
 from accounts.models import Profile
 from conventions import services as convention_services
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState, Direction, PieceJointe
 from tests.accounts.factories import UserFactory

@@ -10,7 +10,7 @@ from django.urls import reverse
 from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siret as stdnum_siret
 
-from requests_app.guard import (
+from core.guard import (
     FREE_TEXT_HELP_TEXT,
     FreeTextField,
     check_free_text,
@@ -20,8 +20,8 @@ from requests_app.guard import (
     mask_nir,
     normalize_text,
 )
-from requests_app.models import HealthTerm
-from requests_app.models.lexicon import HealthTermCategory
+from core.models import HealthTerm
+from core.models.lexicon import HealthTermCategory
 from tests.accounts.factories import UserFactory
 from tests.conftest import load_health_lexicon, verified_login
 
@@ -263,7 +263,7 @@ def test_d4_a_term_added_in_the_admin_is_refused_right_after(client):
     check_free_text(text)
     verified_login(client, UserFactory(administrateur=True))
     response = client.post(
-        reverse("admin:requests_app_healthterm_add"),
+        reverse("admin:core_healthterm_add"),
         {"term": "  Podagre  ", "category": HealthTermCategory.MALADIE, "active": "on"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -274,7 +274,7 @@ def test_d4_a_term_added_in_the_admin_is_refused_right_after(client):
 def test_d4_the_admin_refuses_a_term_already_in_the_lexicon_under_another_spelling(client):
     verified_login(client, UserFactory(administrateur=True))
     response = client.post(
-        reverse("admin:requests_app_healthterm_add"), {"term": "DIABETE", "category": HealthTermCategory.MALADIE}
+        reverse("admin:core_healthterm_add"), {"term": "DIABETE", "category": HealthTermCategory.MALADIE}
     )
     assert response.status_code == 200
     assert "Ce terme figure déjà dans le lexique sous la forme « diabète »" in response.content.decode()
@@ -282,10 +282,10 @@ def test_d4_the_admin_refuses_a_term_already_in_the_lexicon_under_another_spelli
 
 def test_d4_the_admin_lists_searches_and_filters_the_lexicon(client):
     verified_login(client, UserFactory(administrateur=True))
-    url = reverse("admin:requests_app_healthterm_changelist")
+    url = reverse("admin:core_healthterm_changelist")
     assert "insuline" in client.get(url, {"q": "INSULINE"}).content.decode()
     assert client.get(url, {"category__exact": "handicap", "active__exact": "1"}).status_code == 200
-    change = client.get(reverse("admin:requests_app_healthterm_change", args=[HealthTerm.objects.first().pk]))
+    change = client.get(reverse("admin:core_healthterm_change", args=[HealthTerm.objects.first().pk]))
     assert change.status_code == 200
 
 
@@ -303,7 +303,7 @@ def test_d4_terms_deactivated_by_the_admin_action_or_deleted_are_accepted(client
     verified_login(client, UserFactory(administrateur=True))
     pk = HealthTerm.objects.get(normalized="vih").pk
     response = client.post(
-        reverse("admin:requests_app_healthterm_changelist"), {"action": "deactivate", "_selected_action": [pk]}
+        reverse("admin:core_healthterm_changelist"), {"action": "deactivate", "_selected_action": [pk]}
     )
     assert response.status_code == 302
     assert find_health_terms("VIH, sida") == ["sida"]

@@ -6,11 +6,11 @@ import importlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-
-from requests_app.guard import CATEGORIES, EXCEPTION, check_free_text, find_nirs, find_sensitive_terms
-from requests_app.inflection import word_forms
-from requests_app.models import HealthTerm
 from requests_app.models.lexicon import HealthTermCategory
+
+from core.guard import CATEGORIES, EXCEPTION, check_free_text, find_nirs, find_sensitive_terms
+from core.inflection import word_forms
+from core.models import HealthTerm
 from tests.accounts.factories import UserFactory
 from tests.conftest import load_health_lexicon, verified_login
 from tests.requests_app.guard_corpus import digits, nir
@@ -98,7 +98,7 @@ def test_d4_every_lexicon_entry_is_refused_in_every_form_of_its_words():
     """Each active term, each of its words in each generated form (the others as written), is found."""
     terms = HealthTerm.objects.filter(active=True).exclude(category=EXCEPTION)
     assert terms.count() >= 600
-    from requests_app.guard import term_word_forms
+    from core.guard import term_word_forms
 
     missed = []
     for term in terms:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import sync_agent_group
-from portal.text import fold
+from core.text import fold
 from requests_app.models import Demande, DemandeKind, DemandeState
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
@@ -183,14 +183,14 @@ def test_d7_dashboard_counts_only_open_requests_by_partial_index(agent):
 def test_d8_history_counts_at_most_a_capped_number_of_rows(technicien, monkeypatch):
     """Past the cap (here 500 for the big structure's 800 requests) the page says "plus de 500", offers the
     pages up to it, and its count reads at most cap + 1 rows."""
-    monkeypatch.setattr("portal.pagination.COUNT_CAP", 500)
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 500)
     response = technicien.get(reverse("demandes") + "?page=999")
     page = response.context["page"]
     assert "Demandes (plus de 500)" in response.content.decode()
     assert (page.number, page.paginator.num_pages, len(page.object_list)) == (20, 20, 25)
     counts = [sql for sql in demande_queries(technicien, reverse("demandes")) if "COUNT(" in sql]
     assert counts and all("LIMIT 501" in sql for sql in counts)
-    monkeypatch.setattr("portal.pagination.COUNT_CAP", 1000)
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 1000)
     response = technicien.get(reverse("demandes"))
     assert "Demandes (800)" in response.content.decode()
     assert response.context["page"].paginator.num_pages == 32

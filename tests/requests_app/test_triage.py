@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import sync_agent_group
-from portal.models import Action, JournalEntry
+from core.models import Action, JournalEntry
 from requests_app import services
 from requests_app.models import Demande, DemandeKind, DemandeState, Direction
 from tests.accounts.factories import UserFactory

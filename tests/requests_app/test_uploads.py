@@ -15,8 +15,8 @@ import threading
 import pytest
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 
-from requests_app import antivirus
-from requests_app.uploads import (
+from core import antivirus
+from core.uploads import (
     CheckedFile,
     check_count,
     check_upload,

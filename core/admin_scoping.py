@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
@@ -49,6 +50,4 @@ class CaisseScopedAdmin(admin.ModelAdmin):
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Another caisse's object by its URL: 404, as if it did not exist (no redirect hinting otherwise).
-        from django.http import Http404
-
         raise Http404

@@ -1,4 +1,5 @@
-"""Emails through an outbox: written with the change, sent after commit by a Celery task.
+"""Emails through an outbox: written with the change, sent after commit by a Celery task
+(`core.tasks.send_email`, which calls `core.delivery.send_one`).
 
 Redis down: the change and its email are saved all the same, the enqueue fails quietly and the
 `emails_en_attente` job sends what is left once the broker is back. No lost email, no lost request.
@@ -7,11 +8,12 @@ Redis down: the change and its email are saved all the same, the enqueue fails q
 import logging
 from datetime import timedelta
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from .delivery import send_one
 from .models import OutboxEmail
+from .tasks import send_email
 
 logger = logging.getLogger(__name__)
 
@@ -23,34 +25,10 @@ def queue(subject: str, body: str, recipients: list[str]) -> OutboxEmail:
 
 
 def _enqueue(email_id: int) -> None:
-    from .tasks import send_email
-
     try:
         send_email.apply_async(args=(email_id,), retry=False)
     except Exception as exc:  # broker unreachable: the sweeper job will send it
         logger.warning("email %s gardé en attente (file indisponible : %s)", email_id, type(exc).__name__)
-
-
-def send_one(email_id: int) -> bool:
-    """Send one email once, whatever the number of workers or retries (row lock, sent_at)."""
-    with transaction.atomic():
-        email = (
-            OutboxEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id, sent_at__isnull=True).first()
-        )
-        if email is None:
-            return False
-        try:
-            send_mail(email.subject, email.body, None, email.recipients.split("\n"))
-        except Exception as exc:  # SMTP down: counted, retried by the sweeper
-            email.attempts += 1
-            email.last_error = type(exc).__name__
-            email.save(update_fields=["attempts", "last_error"])
-            logger.warning("email %s non envoyé (%s)", email_id, type(exc).__name__)
-            return False
-        email.sent_at = timezone.now()
-        email.attempts += 1
-        email.save(update_fields=["sent_at", "attempts"])
-        return True
 
 
 def send_pending(*, now=None, dry_run: bool = False, older_than=timedelta(minutes=1)) -> int:

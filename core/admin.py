@@ -1,11 +1,12 @@
-"""The lexicon of sensitive data of the free-text guard (D4), maintained by the caisses' administrators:
-every category (health, origin, religion, opinions, union, sex life, offences, judgements, exceptions)."""
+"""The base's admin: the audit journal (read-only, P4) and the lexicon of sensitive data of the free-text guard
+(D4), maintained by the caisses' administrators: every category (health, origin, religion, opinions, union, sex
+life, offences, judgements, exceptions)."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from .guard import term_word_forms
-from .models import HealthTerm
+from .models import HealthTerm, JournalEntry
 
 
 @admin.register(HealthTerm)
@@ -41,3 +42,28 @@ class HealthTermAdmin(admin.ModelAdmin):
     @admin.action(description="Désactiver les termes sélectionnés (les accepter)", permissions=["change"])
     def deactivate(self, request, queryset):
         self._set_active(request, queryset, False)
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(admin.ModelAdmin):
+    """Read-only: the journal is append-only (P4)."""
+
+    list_display = ["at", "action", "actor", "target_label", "ip"]
+    list_filter = ["action", "at"]
+    search_fields = ["target_label", "actor__username", "target_id"]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.none()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

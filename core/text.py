@@ -1,4 +1,4 @@
-"""Text folding for search: accents removed, case folded, spaces collapsed."""
+"""Text folding for search and for the free-text guard: accents removed, case folded, spaces collapsed."""
 
 import re
 import unicodedata
@@ -11,3 +11,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
     return re.sub(r"\s+", " ", without_accents.casefold().translate(_LIGATURES)).strip()
+
+
+WORD = re.compile(r"[^\W_]+")  # a word: letters and digits, no underscore
+
+
+def normalize_text(text: str) -> str:
+    """Folded words separated by one space, punctuation dropped: "L'anti-Dépresseur !" → "l anti depresseur"."""
+    return " ".join(WORD.findall(fold(text)))

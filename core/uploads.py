@@ -28,7 +28,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PdfReadWarning
 
-from requests_app import antivirus
+from core import antivirus
 
 DISPLAY_NAME_MAX_CHARS = 120
 # Largest image we decode (width × height). 50 Mpx covers an A4 page scanned at 600 dpi (35 Mpx) and a 50 Mpx

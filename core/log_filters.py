@@ -2,6 +2,7 @@
 
 import logging
 
+from django.template.base import VariableDoesNotExist
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 
@@ -11,12 +12,9 @@ class TemplateLookupWithoutContext(logging.Filter):
     the variable's and the template's names — and drop the traceback."""
 
     def filter(self, record):
-        if record.exc_info and record.exc_info[0] is not None:
-            from django.template.base import VariableDoesNotExist
-
-            if issubclass(record.exc_info[0], VariableDoesNotExist):
-                record.exc_info = None
-                record.exc_text = None
+        if record.exc_info and record.exc_info[0] is not None and issubclass(record.exc_info[0], VariableDoesNotExist):
+            record.exc_info = None
+            record.exc_text = None
         return True
 
 

@@ -5,7 +5,7 @@
 - `SessionLifetimeMiddleware`: a session ends after `SESSION_IDLE_TIMEOUT_MINUTES` without a request
   and, whatever the activity, `SESSION_COOKIE_AGE` seconds after the login.
 - django-axes' pieces: the backend, the handler, the identifier kept and the French lockout page (the
-  client address is the audit journal's, `portal.audit.client_ip`).
+  client address is the audit journal's, `core.audit_context.client_ip`).
 """
 
 from datetime import timedelta
@@ -78,7 +78,7 @@ def _now() -> int:
     return int(timezone.now().timestamp())
 
 
-@receiver(user_logged_in, dispatch_uid="portal.security.stamp_login")
+@receiver(user_logged_in, dispatch_uid="core.security.stamp_login")
 def stamp_login(sender, request, user, **kwargs):
     """The absolute lifetime counts from the login (Django's login keeps the session's data)."""
     if request is not None and hasattr(request, "session"):
@@ -171,6 +171,7 @@ def lockout_username(request, credentials) -> str | None:
         username = request.POST.get("username")
     if not username:
         return None
+    # The key keeps the module's first name: the failures already counted stay tied to their accounts.
     return salted_hmac("portal.security.lockout_username", str(username)).hexdigest()
 
 

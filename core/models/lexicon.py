@@ -7,11 +7,11 @@ every kind of data the CNIL keeps out of free-text zones, and the exceptions to 
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from requests_app.guard import normalize_text
+from core.text import normalize_text
 
 
 class HealthTermCategory(models.TextChoices):
-    """What a term reveals; `requests_app.guard.CATEGORIES` says how the error names it and why it is refused."""
+    """What a term reveals; `core.guard.CATEGORIES` says how the error names it and why it is refused."""
 
     MALADIE = "maladie", "Santé : maladie ou diagnostic"
     TRAITEMENT = "traitement", "Santé : traitement"
@@ -34,7 +34,7 @@ class HealthTerm(models.Model):
 
     `normalized` (case and accents folded, punctuation and spaces collapsed to one space) is what the guard
     matches on and what makes two spellings of a term the same term. `updated_at` lets the guard notice any
-    change made in another process (see `requests_app.guard`).
+    change made in another process (see `core.guard`).
     """
 
     term = models.CharField(
@@ -60,6 +60,7 @@ class HealthTerm(models.Model):
     updated_at = models.DateTimeField("modifié le", auto_now=True, db_index=True)
 
     class Meta:
+        db_table = "requests_app_healthterm"
         ordering = ["normalized"]
         verbose_name = "terme sensible"
         verbose_name_plural = "lexique des données sensibles"

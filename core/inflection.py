@@ -6,17 +6,17 @@ dépressif → dépressive; contagieux → contagieuse; antirétroviral → anti
 consommateuse; chrétien → chrétienne; criminel → criminelle; étranger → étrangère; muet → muette; inquiet →
 inquiète; turc → turque; fou → folle. The rules read the word with its accents, where they still tell a masculine
 "syndiqué" from a feminine "voilée" (folded, both end in "e" and "syndique" would give "syndic"); the forms are
-then folded like the text they are matched against (see `portal.text.fold`).
+then folded like the text they are matched against (see `core.text.fold`).
 
 Only endings are rewritten, so each word has a short, known list of forms (the admin shows it) instead of the open
-set of words sharing a stem that a stemmer would accept (see `requests_app.guard` for that choice and its measure).
+set of words sharing a stem that a stemmer would accept (see `core.guard` for that choice and its measure).
 Over-generation is harmless as long as a generated form is not an ordinary word; the lexicon's data file records
 the terms left out for that reason.
 """
 
 from __future__ import annotations
 
-from portal.text import fold
+from core.text import fold
 
 # Short words that never inflect in a lexicon phrase (sclérose en plaques, tentative de suicide); words of one
 # or two letters never do either.

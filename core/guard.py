@@ -30,7 +30,7 @@ free-text zones), and exceptions: ordinary phrases that contain a term (« Secou
 organisé du cancer ») and are never refused. Terms match whole words of the text once case, accents,
 ligatures and punctuation are folded (l'insuline → l insuline), the words of a multi-word term with or without
 the space or hyphen between them (anti-dépresseur, antidépresseur), each word in every form that
-`requests_app.inflection` generates for it: masculine, feminine, singular and plural, irregular ones included
+`core.inflection` generates for it: masculine, feminine, singular and plural, irregular ones included
 (dépressif → dépressives, contagieux → contagieuse, mental → mentaux, consommateur → consommatrice). The error
 names the category of each term found and, per family (health, art. 9, art. 10, judgement), why it is
 refused.
@@ -60,10 +60,12 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Max
 from stdnum.fr import nir as stdnum_nir
 
-from portal.text import fold
-from requests_app.inflection import word_forms
+from core.inflection import word_forms
+from core.models import HealthTerm
+from core.text import WORD, fold, normalize_text
 
 NIR_RULE = (
     "La convention d'utilisation interdit d'indiquer le NIR (numéro de sécurité sociale) dans les zones de texte "
@@ -92,16 +94,6 @@ FREE_TEXT_HELP_TEXT = (
     "N'indiquez ni NIR, ni information sur la santé de la personne ou autre donnée sensible (origine, "
     "convictions, vie sexuelle, infractions), ni jugement sur elle (convention, CNIL)."
 )
-
-# --- Folding ----------------------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def normalize_text(text: str) -> str:
-    """Folded words separated by one space, punctuation dropped: "L'anti-Dépresseur !" → "l anti depresseur"."""
-    return " ".join(_WORD.findall(fold(text)))
-
 
 # --- NIR ----------------------------------------------------------------------------------------------------
 
@@ -260,8 +252,8 @@ class Finding:
 def term_word_forms(term: str) -> list[frozenset[str]]:
     """The folded forms recognised for each word of a lexicon term, in order (shown in the admin too)."""
     words = []
-    for raw in _WORD.findall(term):
-        parts = _WORD.findall(fold(raw))
+    for raw in WORD.findall(term):
+        parts = WORD.findall(fold(raw))
         words.extend([word_forms(raw)] if len(parts) == 1 else [frozenset({part}) for part in parts])
     return words
 
@@ -305,10 +297,6 @@ _lexicon_lock = threading.Lock()
 
 
 def _lexicon_fingerprint():
-    from django.db.models import Count, Max
-
-    from requests_app.models import HealthTerm
-
     state = HealthTerm.objects.aggregate(count=Count("pk"), last=Max("updated_at"))
     return state["count"], state["last"]
 
@@ -320,8 +308,6 @@ def _current_lexicon() -> _Lexicon:
     if lexicon is not None and lexicon.fingerprint == fingerprint:
         return lexicon
     with _lexicon_lock:
-        from requests_app.models import HealthTerm
-
         rows = list(HealthTerm.objects.filter(active=True).values_list("term", "normalized", "category"))
         lexicon = _lexicon = _Lexicon(fingerprint, rows)
     return lexicon
