@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
-from requests_app.models.lexicon import HealthTermCategory
 from stdnum.fr import nir as stdnum_nir
 
 from core.guard import CATEGORIES, check_free_text, find_nirs, find_sensitive_terms
+from core.models.lexicon import HealthTermCategory
 from tests.conftest import load_health_lexicon
 from tests.requests_app.conftest import D4_REPORT
 from tests.requests_app.guard_corpus import CORPUS, NIR, NONE

@@ -6,11 +6,11 @@ import importlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from requests_app.models.lexicon import HealthTermCategory
 
 from core.guard import CATEGORIES, EXCEPTION, check_free_text, find_nirs, find_sensitive_terms
 from core.inflection import word_forms
 from core.models import HealthTerm
+from core.models.lexicon import HealthTermCategory
 from tests.accounts.factories import UserFactory
 from tests.conftest import load_health_lexicon, verified_login
 from tests.requests_app.guard_corpus import digits, nir
