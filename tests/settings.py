@@ -10,3 +10,8 @@ from portal.settings import STORAGES  # noqa: E402
 
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
+
+# Tasks run in the test's own process whatever REDIS_URL the shell exports; the tests of the real broker and
+# worker set theirs explicitly (tests.conftest.celery_configured, subprocess_env).
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True

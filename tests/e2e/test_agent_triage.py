@@ -187,7 +187,7 @@ def test_d7_agent_sees_the_thread_and_the_state_history(page, demo_data, pass_ga
     thread = page.locator("fieldset").filter(has=page.get_by_role("heading", name=re.compile("^échanges", re.I)))
     expect(thread).to_contain_text("Attestation de droits demandée pour une démarche de logement.")
     history = page.locator("fieldset").filter(
-        has=page.get_by_role("heading", name=re.compile("^historique des états", re.I))
+        has=page.get_by_role("heading", name=re.compile("^historique de la demande", re.I))
     )
     expect(history).to_contain_text("Envoyée")
     axe(page)

@@ -359,7 +359,7 @@ POST_OVERRIDES: dict[str, dict] = {
     # administrator's is saved as is.
     "admin:accounts_habilitationreview_change": back_office(403, 403, admin_list("accounts_habilitationreview")),
     # The journal is read-only for everyone, the national administrator included (P4): saving it is a 403.
-    "admin:portal_journalentry_change": back_office(403, 403, 403),
+    "admin:core_journalentry_change": back_office(403, 403, 403),
     # Object actions with nothing to fill in (ConfirmForm): the POST is the confirmation, the action runs and
     # the page goes back to the object; the caisse's agent and the national administrator may (A5, A10, A13),
     # the agent of another caisse does not find the object (404).
