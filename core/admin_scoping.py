@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -48,6 +49,28 @@ class CaisseScopedAdmin(admin.ModelAdmin):
             kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        # Another caisse's object by its URL: 404, as if it did not exist (no redirect hinting otherwise).
-        raise Http404
+    # Another caisse's object by its URL: 404, as if it did not exist (Django would redirect to the index with
+    # "perhaps it was deleted", a hint that it exists). Checked in Django's own order: a missing permission is
+    # still a 403 first, then a missing object a 404.
+    def _missing(self, request, object_id) -> bool:
+        return object_id is not None and self.get_object(request, unquote(object_id)) is None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        allowed = (
+            self.has_change_permission(request)
+            if request.method == "POST"
+            else self.has_view_or_change_permission(request)
+        )
+        if allowed and self._missing(request, object_id):
+            raise Http404
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if self.has_delete_permission(request) and self._missing(request, object_id):
+            raise Http404
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self._missing(request, object_id):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)

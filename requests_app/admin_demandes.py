@@ -238,6 +238,42 @@ class AccessReportForm(forms.Form):
     birth_date = PlausibleDateField(label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+# Shown on every request's page (D1–D3, D7)…
+COMMON_FIELDS = (
+    "reference",
+    "kind",
+    "partenaire",
+    "caisse",
+    "filed_by",
+    "created_at",
+    "state",
+    "assigned_to",
+    "assure_civilite",
+    "assure_last_name",
+    "assure_first_name",
+    "assure_birth_date",
+    "assure_departement",
+)
+# … and those of one kind of request, shown when filled.
+KIND_FIELDS = (
+    "dossier_type",
+    "dossier_other",
+    "nature",
+    "urgency",
+    "reason",
+    "modality",
+    "slot_1",
+    "slot_2",
+    "slot_3",
+    "worker_attends",
+    "appointment_at",
+    "appointment_place",
+    "document_type",
+    "document_other",
+    "delivery",
+)
+
+
 class DemandeChangeList(ChangeList):
     """The agents' queue, 50 rows a page, drawn by one plain loop (admin/requests_app/demande/change_list.html):
     Django's cell-by-cell rendering cost three times the page's own queries."""
@@ -287,39 +323,9 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
     actions = [
         "assign_to_me",
         "export_csv",
-        *[f"move_to_{state.value}" for state in DemandeState if state != DemandeState.ENVOYEE],
     ]
     inlines = [MessageInline, DemandeChangeInline]
-    readonly_fields = [
-        "reference",
-        "kind",
-        "partenaire",
-        "caisse",
-        "filed_by",
-        "created_at",
-        "state",
-        "assigned_to",
-        "assure_civilite",
-        "assure_last_name",
-        "assure_first_name",
-        "assure_birth_date",
-        "assure_departement",
-        "dossier_type",
-        "dossier_other",
-        "nature",
-        "urgency",
-        "reason",
-        "modality",
-        "slot_1",
-        "slot_2",
-        "slot_3",
-        "worker_attends",
-        "appointment_at",
-        "appointment_place",
-        "document_type",
-        "document_other",
-        "delivery",
-    ]
+    readonly_fields = [*COMMON_FIELDS, *KIND_FIELDS]
     object_actions = [
         ObjectAction(
             slug="repondre",
@@ -380,12 +386,20 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
         return super().get_queryset(request).annotate(is_late=late)
 
     def get_fields(self, request, obj=None):
-        # Only the fields of this kind of request, plus the common ones.
-        common = self.readonly_fields[:13]
+        # The common fields, then those of this kind of request that it filled.
         if obj is None:
-            return common
-        extra = [name for name in self.readonly_fields[13:] if getattr(obj, name) not in ("", None)]
-        return common + extra
+            return list(COMMON_FIELDS)
+        return [*COMMON_FIELDS, *(name for name in KIND_FIELDS if getattr(obj, name) not in ("", None))]
+
+    def get_actions(self, request):
+        # One "move to" action per state a request can be moved to (D7), built from the states themselves.
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            for state in DemandeState:
+                if state != DemandeState.ENVOYEE:
+                    action = _bulk_move(state)
+                    actions[action.__name__] = (action, action.__name__, action.short_description)
+        return actions
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
@@ -456,9 +470,5 @@ def _bulk_move(state):
     action.__name__ = f"move_to_{state.value}"
     return admin.action(description=f"Passer à « {state.label} »")(action)
 
-
-for _state in DemandeState:
-    if _state != DemandeState.ENVOYEE:
-        setattr(DemandeAdmin, f"move_to_{_state.value}", _bulk_move(_state))
 
 admin.site.register(Demande, DemandeAdmin)
