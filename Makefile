@@ -39,7 +39,7 @@ lint: install
 test: install services lint
 	$(VENV)/bin/pytest --create-db
 
-## make bench: banc de mesure des performances (issue 10), hors de `make test` ; SIZE="100k 1m" pour les deux tailles.
+## make bench: banc de mesure des performances, hors de `make test` ; SIZE="100k 1m" pour les deux tailles.
 SIZE ?= 100k
 BENCH_ARGS ?=
 bench: install services

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class BenchConfig(AppConfig):
-    """The performance bench (issue 10): its data generator command; no models, never imported by the apps."""
+    """The performance bench: its data generator command; no models, never imported by the apps."""
 
     name = "bench"
     verbose_name = "Banc de mesure des performances"

@@ -1,4 +1,4 @@
-"""Bench data (issue 10): caisses, partners, conventions, accounts, and N requests with their thread.
+"""Bench data (SPEC « Scale to plan for »): caisses, partners, conventions, accounts, and N requests with their thread.
 
 Small tables (caisses, partners, conventions, accounts) are planned in Python with a seeded random generator and
 loaded with PostgreSQL `COPY`; the requests, their messages, state changes and attachments are generated inside

@@ -1,4 +1,4 @@
-"""The floors of the bench (issue 10): for each measured page, the same rows fetched by ONE hand-written SQL
+"""The floors of the bench: for each measured page, the same rows fetched by ONE hand-written SQL
 statement and rendered by a minimal view with a plain template, inside the site's layout (the portal's for
 partner pages, the admin's for back-office pages: what every page shows whatever its list). Same URLconf, same
 middleware, same signed-in session as the page: the ratio page / floor isolates what the list itself costs —

@@ -300,7 +300,7 @@ def bench_upload(rounds: int) -> dict:
 
 
 def job_scale() -> dict:
-    """Issue 10's volumes (500 conventions, 10,000 inactivations, 9,000 deletions), less on a small data set."""
+    """The measured volumes (500 conventions, 10,000 inactivations, 9,000 deletions), less on a small data set."""
     occupying = User.objects.filter(partenaire__isnull=False, state__in=("invite", "actif")).count()
     in_force = ConventionMetier.objects.filter(status="en_vigueur").count()
     return {

@@ -97,7 +97,7 @@ def sign_in(base_url: str, users, password: str, totp_key: str, *, skip=(), thre
 
 def run(base_url: str, users: list[VirtualUser], cookies: dict, seconds: float, think: float = 0.0) -> dict:
     """Each user asks its next page as soon as the previous one answered (plus `think` seconds, 0 by default:
-    a stress test, as in issue 10's measure)."""
+    a stress test)."""
     samples = []  # (group, seconds, ok, started)
     lock = threading.Lock()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)

@@ -1,4 +1,4 @@
-"""What the bench measures over HTTP: each page of issue 10's table beside its floor, in interleaved rounds;
+"""What the bench measures over HTTP: each page of the README's table beside its floor, in interleaved rounds;
 the history's CSV export with the worker's memory."""
 
 import random

@@ -8,7 +8,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Issue 10, item 2: the targets each line is held to.
+# The national-scale targets each line is held to (README « Performance »).
 FLOOR_BOUND = {"history", "history_filter", "history_ref", "history_name", "history_small", "changelist",
                "changelist_state", "admin_ref", "admin_name"}  # fmt: skip
 ABSOLUTE_BOUND_MS = {"home_tech": 150, "home_gest": 150, "home_tech_small": 150, "dashboard": 150,
@@ -51,7 +51,7 @@ def markdown(result: dict, previous: dict | None = None) -> str:
         "- Plancher : les mêmes lignes par une seule requête SQL écrite à la main, rendues par une vue minimale "
         "(gabarit minimal dans la mise en page du site : en-tête, menu, pied de page du portail ou du back-office), "
         "même session et mêmes middlewares. Ratio : p95 de la page / p95 du plancher.",
-        "- Objectifs (issue 10) : ✓ / ✗ — historique et listes de l'admin : p95 ≤ 2 × plancher ; accueils et "
+        "- Objectifs : ✓ / ✗ — historique et listes de l'admin : p95 ≤ 2 × plancher ; accueils et "
         "tableaux de bord : p95 ≤ 150 ms.",
         "",
         "## Pages",

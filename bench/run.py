@@ -1,4 +1,4 @@
-"""`make bench`: the whole bench for one or more data sizes (issue 10).
+"""`make bench`: the whole bench for one or more data sizes.
 
 For each size: its own database (`<base>_<size>`, generated once, kept for later runs), VACUUM ANALYZE, then
 gunicorn (gunicorn.conf.py, DJANGO_DEBUG=false, bench.settings) measured over HTTP with real logins: the pages
@@ -180,7 +180,7 @@ def write_report(result: dict, out: Path, previous: dict | None = None) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Banc de mesure des performances (issue 10).")
+    parser = argparse.ArgumentParser(description="Banc de mesure des performances.")
     parser.add_argument("--size", action="append", help="taille : 10k, 100k, 1m (plusieurs possibles)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
                         help="base de référence : chaque taille a la sienne, <nom>_<taille>")  # fmt: skip

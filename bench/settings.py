@@ -1,4 +1,4 @@
-"""Settings of the bench's gunicorn only (issue 10): the portal's, plus the floor pages and a query counter.
+"""Settings of the bench's gunicorn only: the portal's, plus the floor pages and a query counter.
 
 Never used in production: the floors and the counter exist only under DJANGO_SETTINGS_MODULE=bench.settings.
 """

@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "conventions",
     "requests_app",
-    # The performance bench's data command (issue 10); its pages and middleware only in bench.settings.
+    # The performance bench's data command; its pages and middleware only in bench.settings.
     "bench",
 ]
 

@@ -1,4 +1,4 @@
-"""Issue 10: `make bench` at 1 % — a tiny bench data set that holds every rule, its logins work, and the runner's
+"""`make bench` at 1 % — a tiny bench data set that holds every rule, its logins work, and the runner's
 own measuring code run against a real gunicorn on it (pages beside their floors, export, load, jobs, upload)."""
 
 import argparse

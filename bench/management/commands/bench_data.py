@@ -1,4 +1,4 @@
-"""Generate the bench data (issue 10) in a bench database: `manage.py bench_data --size 100k`."""
+"""Generate the bench data in a bench database: `manage.py bench_data --size 100k`."""
 
 from django.core.management.base import BaseCommand, CommandError
 
