@@ -17,7 +17,7 @@ from conventions.models import Caisse, Partenaire, staff_caisse_ids
 from core import audit
 from core.admin_actions import ObjectAction, ObjectActionsMixin
 from core.admin_scoping import CaisseScopedAdmin
-from core.csv_export import csv_response
+from core.csv_export import csv_response, stream_rows
 from core.dates import PlausibleDateField, PlausibleDateTimeField
 from core.guard import FreeTextField
 from core.models import Action
@@ -281,7 +281,6 @@ class DemandeChangeList(ChangeList):
     def rows(self):
         kinds, states = dict(DemandeKind.choices), dict(DemandeState.choices)
         suffix = f"?{self.preserved_filters}" if self.preserved_filters else ""
-        now = timezone.now()
         for demande in self.result_list:
             agent = demande.assigned_to
             yield {
@@ -292,9 +291,9 @@ class DemandeChangeList(ChangeList):
                 "kind": kinds.get(demande.kind, demande.kind),
                 "partenaire": demande.partenaire.name,
                 "state": states.get(demande.state, demande.state),
-                "agent": (agent.get_full_name() or str(agent)) if agent else "-",
+                "agent": str(agent) if agent else "-",  # as Django's own column showed it
                 "created_at": timezone.localtime(demande.created_at),
-                "age": (now - demande.created_at).days,
+                "age": self.model_admin.age(demande),
                 "late": demande.is_late,
             }
 
@@ -370,7 +369,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
                     _who(e.actor),
                     e.ip or "",
                 ]
-                for e in entries.iterator(chunk_size=2000)
+                for e in stream_rows(entries)
             )
             return csv_response("acces-donnees-assure.csv", ["Date", "Action", "Demande", "Par", "Adresse IP"], rows)
         context = {
@@ -448,7 +447,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
                 timezone.localtime(d.created_at).strftime("%d/%m/%Y %H:%M"),
                 d.assigned_to.get_full_name() if d.assigned_to else "",
             ]
-            for d in queryset.select_related("partenaire", "assigned_to").iterator(chunk_size=2000)
+            for d in stream_rows(queryset.select_related("partenaire", "assigned_to"))
         )
         return csv_response(f"demandes-{timezone.localdate().isoformat()}.csv", header, rows)
 

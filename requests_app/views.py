@@ -5,7 +5,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from conventions import access
 from conventions.models import Caisse
-from core.csv_export import csv_response
+from core.csv_export import csv_response, stream_rows
 from core.dates import day_range
 from core.form_flow import attach_errors
 from core.pagination import CappedPaginator
@@ -162,17 +161,6 @@ EXPORT_COLUMNS = (
 )
 
 
-def _whole_list(queryset):
-    """The rows of an export, read through a server-side cursor in one transaction: memory stays flat, and the
-    planner is told that every row will be read (not the first few: it would walk the whole table's date index
-    to spare a sort of the structure's rows)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
-        yield from queryset.iterator(chunk_size=5000)
-
-
 @partner_required
 def history_export(request):
     """D8: the filtered list as CSV for a French spreadsheet; no free text, only what the list shows.
@@ -194,7 +182,7 @@ def history_export(request):
             first_name_assure,
         ]
         for reference, kind, caisse, state, created_at, first_name, last_name, last_name_assure, first_name_assure in (
-            _whole_list(demandes.values_list(*EXPORT_COLUMNS))
+            stream_rows(demandes.values_list(*EXPORT_COLUMNS))
         )
     )
     return csv_response(f"demandes-{timezone.localdate().isoformat()}.csv", header, rows)
