@@ -1,0 +1,214 @@
+"""P6: retention of what is not an account — at the limit it happens, a second before nothing, a second run
+changes nothing, a dry run writes nothing; the journal deletes only through the retention job."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.utils import ProgrammingError
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.permissions import sync_agent_group
+from core import audit, retention
+from core.models import Action, JournalEntry, OutboxEmail
+from requests_app import retention as demande_retention
+from requests_app.models import Demande, DemandeState, Message, PieceJointe
+from tests.requests_app.factories import DemandeFactory
+
+pytestmark = pytest.mark.django_db
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(private_media):
+    return private_media
+
+
+def paris(*args) -> datetime:
+    return timezone.make_aware(datetime(*args))
+
+
+def journal_counts():
+    return list(JournalEntry.objects.filter(action=Action.RETENTION_APPLIED).values_list("details", flat=True))
+
+
+# --- Emails ------------------------------------------------------------------------------------------------
+
+
+def test_p6_sent_email_deleted_30_days_after_it_was_sent(settings):
+    settings.RETENTION_SENT_EMAILS_DAYS = 30
+    sent_at = paris(2026, 3, 1, 11, 35)  # 30 calendar days across the change to summer time
+    email = OutboxEmail.objects.create(subject="Bonjour Camille", body="…", recipients="a@x.fr", sent_at=sent_at)
+    pending = OutboxEmail.objects.create(subject="en attente", body="…", recipients="a@x.fr", attempts=3)
+    limit = paris(2026, 3, 31, 11, 35)
+    assert retention.delete_old_emails(now=limit - SECOND) == 0
+    assert retention.delete_old_emails(now=limit, dry_run=True) == 1
+    assert OutboxEmail.objects.filter(pk=email.pk).exists()
+    assert retention.delete_old_emails(now=limit) == 1
+    assert not OutboxEmail.objects.filter(pk=email.pk).exists()
+    assert retention.delete_old_emails(now=limit) == 0
+    assert OutboxEmail.objects.filter(pk=pending.pk).exists()  # never sent, not given up: kept
+    assert journal_counts() == [{"donnees": "emails envoyés ou abandonnés", "lignes": 1}]
+
+
+def test_p6_given_up_email_deleted_after_the_same_delay(settings):
+    settings.RETENTION_SENT_EMAILS_DAYS = 30
+    given_up = paris(2026, 5, 10, 8, 0)
+    email = OutboxEmail.objects.create(subject="s", body="b", recipients="a@x.fr", attempts=20, given_up_at=given_up)
+    assert retention.delete_old_emails(now=given_up + timedelta(days=30) - SECOND) == 0
+    assert retention.delete_old_emails(now=given_up + timedelta(days=30)) == 1
+    assert not OutboxEmail.objects.filter(pk=email.pk).exists()
+
+
+def test_p6_last_failed_attempt_gives_the_email_up(settings, mailoutbox):
+    from core.delivery import MAX_ATTEMPTS, send_one
+
+    settings.EMAIL_BACKEND = "tests.requests_app.test_retention.FailingBackend"
+    email = OutboxEmail.objects.create(subject="s", body="b", recipients="a@x.fr", attempts=MAX_ATTEMPTS - 1)
+    assert send_one(email.pk) is False
+    email.refresh_from_db()
+    assert email.given_up_at is not None and email.sent_at is None
+    assert send_one(email.pk) is False  # never tried again
+    email.refresh_from_db()
+    assert email.attempts == MAX_ATTEMPTS
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError
+
+
+# --- Attachments -------------------------------------------------------------------------------------------
+
+
+def closed_with_piece(closed_at, state=DemandeState.TRAITEE):
+    return DemandeFactory(
+        with_piece=True, state=state, created_at=closed_at - timedelta(days=3), state_changed_at=closed_at
+    )
+
+
+@pytest.mark.parametrize("state", [DemandeState.TRAITEE, DemandeState.CLOTUREE])
+def test_p6_attachment_deleted_3_months_after_closure(settings, state):
+    settings.RETENTION_ATTACHMENTS_MONTHS_AFTER_CLOSURE = 3
+    closed_at = paris(2026, 11, 30, 11, 35)
+    demande = closed_with_piece(closed_at, state)
+    open_one = DemandeFactory(with_piece=True, created_at=closed_at - timedelta(days=400))
+    piece = demande.pieces.get()
+    name = piece.file.name
+    limit = paris(2027, 2, 28, 11, 35)  # 30/11 + 3 months, clamped to the end of February
+    assert demande_retention.delete_attachments_of_closed(now=limit - SECOND) == 0
+    assert demande_retention.delete_attachments_of_closed(now=limit, dry_run=True) == 1
+    assert default_storage.exists(name)
+    assert demande_retention.delete_attachments_of_closed(now=limit) == 1
+    piece.refresh_from_db()
+    assert not default_storage.exists(name)
+    assert piece.deleted_at == limit and piece.file.name == "" and piece.original_name == ""
+    assert demande_retention.delete_attachments_of_closed(now=limit + timedelta(days=1)) == 0
+    assert open_one.pieces.get().deleted_at is None  # an open request keeps its files
+
+
+def test_p6_deleted_attachment_shown_with_its_date_partner_and_admin(settings, login_verified, client):
+    from tests.accounts.factories import UserFactory
+
+    closed_at = paris(2026, 1, 5, 10, 0)
+    demande = closed_with_piece(closed_at)
+    demande_retention.delete_attachments_of_closed(now=paris(2026, 4, 5, 10, 0))
+    piece = demande.pieces.get()
+    login_verified(demande.filed_by)
+    page = client.get(f"/demandes/{demande.reference}/").content.decode()
+    assert "Pièce jointe supprimée le 05/04/2026 (durée de conservation)" in page
+    assert f"/pieces/{piece.pk}" not in page
+    assert client.get(f"/demandes/{demande.reference}/pieces/{piece.pk}/").status_code == 404
+    agent = UserFactory(agent=True, caisse=demande.caisse)
+    agent.groups.add(sync_agent_group())
+    login_verified(agent)
+    admin_page = client.get(f"/admin/requests_app/demande/{demande.pk}/change/").content.decode()
+    assert "Pièce jointe supprimée le 05/04/2026 (durée de conservation)" in admin_page
+
+
+# --- Requests' identity and texts --------------------------------------------------------------------------
+
+
+def test_p6_identity_and_texts_erased_2_years_after_closure_request_kept_as_statistic(settings):
+    settings.RETENTION_REQUEST_IDENTITY_YEARS_AFTER_CLOSURE = 2
+    closed_at = paris(2024, 2, 29, 23, 59)
+    demande = closed_with_piece(closed_at, DemandeState.CLOTUREE)
+    kept = (demande.kind, demande.caisse_id, demande.partenaire_id, demande.created_at, demande.state)
+    limit = paris(2026, 2, 28, 23, 59)  # 29/02 + 2 years
+    assert demande_retention.erase_closed_requests(now=limit - SECOND) == 0
+    assert demande_retention.erase_closed_requests(now=limit, dry_run=True) == 1
+    assert Demande.objects.get(pk=demande.pk).erased_at is None
+    assert demande_retention.erase_closed_requests(now=limit) == 1
+    demande = Demande.objects.get(pk=demande.pk)
+    assert (demande.assure_last_name, demande.assure_first_name, demande.assure_birth_date) == ("", "", None)
+    assert demande.assure_departement == "" and demande.assure_civilite == ""
+    assert demande.search_text == demande.reference.lower()
+    assert demande.erased_at == limit
+    assert set(Message.objects.filter(demande=demande).values_list("body", flat=True)) == {""}
+    assert demande.pieces.get().deleted_at == limit
+    assert (demande.kind, demande.caisse_id, demande.partenaire_id, demande.created_at, demande.state) == kept
+    assert demande.changes.states().count() == 2
+    assert demande_retention.erase_closed_requests(now=limit) == 0
+
+
+def test_p6_erased_request_page_says_so(login_verified, client):
+    demande = closed_with_piece(paris(2023, 6, 1, 9, 0))
+    demande_retention.erase_closed_requests(now=paris(2025, 6, 1, 9, 0))
+    login_verified(demande.filed_by)
+    page = client.get(f"/demandes/{demande.reference}/").content.decode()
+    assert "effacés le 01/06/2025 (durée de conservation)" in page
+
+
+def test_p6_queries_per_batch_do_not_grow_with_the_batch(settings):
+    settings.JOBS_BATCH_SIZE = 100
+    closed_at = paris(2020, 1, 1, 12, 0)
+
+    def queries(count):
+        for _ in range(count):
+            closed_with_piece(closed_at)
+        with CaptureQueriesContext(connection) as captured:
+            assert demande_retention.erase_closed_requests(now=paris(2023, 1, 1)) == count
+        return len(captured)
+
+    assert queries(1) == queries(4)
+
+
+# --- Journal -------------------------------------------------------------------------------------------------
+
+
+def test_p6_journal_rows_deleted_after_12_months(settings):
+    settings.RETENTION_JOURNAL_MONTHS = 12
+    written = paris(2024, 8, 31, 10, 0)
+    with time_machine.travel(written, tick=False):
+        old = audit.record(Action.LOGIN)
+    with time_machine.travel(written + timedelta(days=1), tick=False):
+        younger = audit.record(Action.LOGIN)
+    limit = paris(2025, 8, 31, 10, 0)
+    assert retention.delete_old_journal_rows(now=limit - SECOND) == 0
+    assert retention.delete_old_journal_rows(now=limit, dry_run=True) == 1
+    assert retention.delete_old_journal_rows(now=limit) == 1
+    assert not JournalEntry.objects.filter(pk=old.pk).exists()
+    assert JournalEntry.objects.filter(pk=younger.pk).exists()
+    assert retention.delete_old_journal_rows(now=limit) == 0
+
+
+def test_p6_an_arbitrary_delete_of_the_journal_is_still_refused():
+    with time_machine.travel(paris(2020, 1, 1), tick=False):
+        old = audit.record(Action.LOGIN)
+    recent = audit.record(Action.LOGIN)
+    attempts = [
+        ("", "DELETE FROM portal_journalentry WHERE id = %s", old.pk),  # no setting: refused even if old
+        ("2100-01-01T00:00:00+00:00", "DELETE FROM portal_journalentry WHERE id = %s", recent.pk),  # too recent
+        ("2100-01-01T00:00:00+00:00", "UPDATE portal_journalentry SET action = 'logout' WHERE id = %s", old.pk),
+    ]
+    for until, sql, pk in attempts:
+        with pytest.raises(ProgrammingError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('portal.journal_retention_until', %s, true)", [until])
+            cursor.execute(sql, [pk])
+    assert JournalEntry.objects.filter(pk__in=[old.pk, recent.pk]).count() == 2
