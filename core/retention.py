@@ -129,6 +129,6 @@ def delete_old_journal_rows(*, now: datetime | None = None, dry_run: bool = Fals
                 # Unset at once: the rest of the transaction is append-only again.
                 cursor.execute("SELECT set_config('portal.journal_retention_until', '', true)")
             else:  # the embedded SQLite of `make run`: no trigger
-                cursor.execute(f"DELETE FROM portal_journalentry WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+                cursor.executemany("DELETE FROM portal_journalentry WHERE id = %s", [(pk,) for pk in ids])
 
     return in_batches(due, delete, what="entrées du journal d'audit", dry_run=dry_run, fields=("at",))

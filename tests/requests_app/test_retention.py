@@ -15,7 +15,7 @@ from accounts.permissions import sync_agent_group
 from core import audit, retention
 from core.models import Action, JournalEntry, OutboxEmail
 from requests_app import retention as demande_retention
-from requests_app.models import Demande, DemandeState, Message, PieceJointe
+from requests_app.models import Demande, DemandeState, Message
 from tests.requests_app.factories import DemandeFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,9 +87,9 @@ class FailingBackend:
 # --- Attachments -------------------------------------------------------------------------------------------
 
 
-def closed_with_piece(closed_at, state=DemandeState.TRAITEE):
+def closed_with_piece(closed_at, state=DemandeState.TRAITEE, **fields):
     return DemandeFactory(
-        with_piece=True, state=state, created_at=closed_at - timedelta(days=3), state_changed_at=closed_at
+        with_piece=True, state=state, created_at=closed_at - timedelta(days=3), state_changed_at=closed_at, **fields
     )
 
 
@@ -157,12 +157,22 @@ def test_p6_identity_and_texts_erased_2_years_after_closure_request_kept_as_stat
     assert demande_retention.erase_closed_requests(now=limit) == 0
 
 
-def test_p6_erased_request_page_says_so(login_verified, client):
-    demande = closed_with_piece(paris(2023, 6, 1, 9, 0))
+def test_p6_erased_request_page_says_so_partner_and_admin(login_verified, client):
+    from tests.accounts.factories import UserFactory
+
+    demande = closed_with_piece(paris(2023, 6, 1, 9, 0), assure_last_name="Zorglubian", thread="Texte Quixotique")
     demande_retention.erase_closed_requests(now=paris(2025, 6, 1, 9, 0))
     login_verified(demande.filed_by)
     page = client.get(f"/demandes/{demande.reference}/").content.decode()
     assert "effacés le 01/06/2025 (durée de conservation)" in page
+    assert "Message effacé le 01/06/2025 (durée de conservation)" in page
+    assert "Zorglubian" not in page and "Quixotique" not in page
+    agent = UserFactory(agent=True, caisse=demande.caisse)
+    agent.groups.add(sync_agent_group())
+    login_verified(agent)
+    admin_page = client.get(f"/admin/requests_app/demande/{demande.pk}/change/").content.decode()
+    assert "textes de la demande effacés le 01/06/2025 (durée de conservation)" in admin_page
+    assert "Zorglubian" not in admin_page and "Quixotique" not in admin_page
 
 
 def test_p6_queries_per_batch_do_not_grow_with_the_batch(settings):
@@ -212,3 +222,12 @@ def test_p6_an_arbitrary_delete_of_the_journal_is_still_refused():
             cursor.execute("SELECT set_config('portal.journal_retention_until', %s, true)", [until])
             cursor.execute(sql, [pk])
     assert JournalEntry.objects.filter(pk__in=[old.pk, recent.pk]).count() == 2
+
+
+def test_p6_erased_request_in_the_history_list(login_verified, client):
+    demande = closed_with_piece(paris(2023, 6, 1, 9, 0), assure_last_name="Zorglubian")
+    name = demande.assure_last_name
+    demande_retention.erase_closed_requests(now=paris(2025, 6, 1, 9, 0))
+    login_verified(demande.filed_by)
+    page = client.get("/demandes/").content.decode()
+    assert demande.reference in page and "effacée (durée de conservation)" in page and name not in page
