@@ -231,3 +231,39 @@ def test_p6_erased_request_in_the_history_list(login_verified, client):
     login_verified(demande.filed_by)
     page = client.get("/demandes/").content.decode()
     assert demande.reference in page and "effacée (durée de conservation)" in page and name not in page
+
+
+@pytest.mark.parametrize(
+    "keep", [retention.period(days=30), retention.period(months=3), retention.period(years=2)], ids=str
+)
+def test_p6_the_database_counts_periods_as_the_paris_calendar_does(keep):
+    """The jobs' SQL condition (`over`) agrees with the rule in Python (`is_over`, relativedelta on the Paris
+    calendar) for every evening, noon and midnight of 2025 and moments on both sides of each limit: month ends,
+    29 February, summer time."""
+    start = timezone.localtime(paris(2025, 1, 1)) - keep - timedelta(days=8)
+    moments = []
+    for day in range((timezone.localtime(paris(2026, 1, 1)) - keep - start).days + 8):
+        base = (start + timedelta(days=day)).date()
+        for hour, minute, second in [(0, 0, 0), (11, 34, 59), (11, 35, 0), (11, 35, 1), (23, 59, 59)]:
+            moments.append(paris(base.year, base.month, base.day, hour, minute, second))
+    emails = OutboxEmail.objects.bulk_create(
+        OutboxEmail(subject="s", body="b", recipients="a@x.fr", sent_at=moment) for moment in moments
+    )
+    sent = {email.pk: email.sent_at for email in emails}
+    for day in range(365):
+        for hour, minute in [(0, 0), (11, 35), (23, 59)]:
+            moment = paris(2025, 1, 1) + timedelta(days=day)
+            now = paris(moment.year, moment.month, moment.day, hour, minute)
+            window = (
+                timezone.localtime(now) - keep - timedelta(days=5),
+                timezone.localtime(now) - keep + timedelta(days=5),
+            )
+            due = set(
+                OutboxEmail.objects.filter(retention.over("sent_at", keep, now), sent_at__range=window).values_list(
+                    "pk", flat=True
+                )
+            )
+            expected = {
+                pk for pk, at in sent.items() if window[0] <= at <= window[1] and retention.is_over(at, keep, now)
+            }
+            assert due == expected, now
