@@ -32,7 +32,9 @@ def paris(*args) -> datetime:
 
 
 def journal_counts():
-    return list(JournalEntry.objects.filter(action=Action.RETENTION_APPLIED).values_list("details", flat=True))
+    return list(
+        JournalEntry.objects.filter(action=Action.RETENTION_APPLIED).order_by("pk").values_list("details", flat=True)
+    )
 
 
 # --- Emails ------------------------------------------------------------------------------------------------
@@ -267,3 +269,64 @@ def test_p6_the_database_counts_periods_as_the_paris_calendar_does(keep):
                 pk for pk, at in sent.items() if window[0] <= at <= window[1] and retention.is_over(at, keep, now)
             }
             assert due == expected, now
+
+
+# --- Every job: batch by batch, the same queries whatever the batch's size -----------------------------------
+
+LONG_AGO = paris(2020, 1, 15, 12, 0)
+LATER = paris(2024, 1, 15, 12, 0)  # past every default period, and the journal's floor of six months
+
+
+def due_email():
+    OutboxEmail.objects.create(subject="s", body="b", recipients="a@x.fr", sent_at=LONG_AGO)
+
+
+def due_piece():
+    closed_with_piece(LONG_AGO)
+
+
+def due_demande():
+    DemandeFactory(cloturee=True, created_at=LONG_AGO, state_changed_at=LONG_AGO)
+
+
+def due_journal_row():
+    with time_machine.travel(LONG_AGO, tick=False):
+        audit.record(Action.LOGIN)
+
+
+JOBS = {
+    "conservation_emails": (due_email, retention.delete_old_emails),
+    "conservation_pieces": (due_piece, demande_retention.delete_attachments_of_closed),
+    "conservation_demandes": (due_demande, demande_retention.erase_closed_requests),
+    "conservation_journal": (due_journal_row, retention.delete_old_journal_rows),
+}
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_p6_each_job_works_batch_by_batch_and_journals_counts_only(settings, name):
+    make, job = JOBS[name]
+    settings.JOBS_BATCH_SIZE = 2
+    for _ in range(5):
+        make()
+    with CaptureQueriesContext(connection) as captured:
+        assert job(now=LATER) == 5
+    locks = [q["sql"] for q in captured.captured_queries if q["sql"].endswith("SKIP LOCKED")]
+    assert len(locks) == 4  # 2 + 2 + 1, and the empty one that ends the run
+    counts = [details["lignes"] for details in journal_counts()]
+    assert counts == [2, 2, 1]
+    assert job(now=LATER) == 0
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_p6_each_job_costs_the_same_queries_for_one_row_or_many(settings, name):
+    make, job = JOBS[name]
+    settings.JOBS_BATCH_SIZE = 100
+
+    def queries(count):
+        for _ in range(count):
+            make()
+        with CaptureQueriesContext(connection) as captured:
+            assert job(now=LATER) == count
+        return len(captured)
+
+    assert queries(1) == queries(4)
