@@ -112,8 +112,8 @@ def delete_old_journal_rows(*, now: datetime | None = None, dry_run: bool = Fals
 
     The table refuses any DELETE (P4) except, in a transaction that names the latest instant it deletes up to
     (the transaction-local setting `portal.journal_retention_until`), of rows written before it and more than
-    six months ago (see the trigger, migration core 0005). The application cannot erase recent evidence even
-    by mistake, and an ad-hoc DELETE without the setting is refused as before.
+    six months ago (the DELETE trigger of migration core 0005_retention). The application cannot erase recent
+    evidence even by mistake, and an ad-hoc DELETE without the setting is refused as before.
     """
     now = now or timezone.now()
     keep = period(months=settings.RETENTION_JOURNAL_MONTHS)

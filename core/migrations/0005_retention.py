@@ -5,28 +5,36 @@ from django.db import migrations, models
 
 from core.migration_ops import AddIndexConcurrently, RunSQLOnPostgreSQL
 
-# DELETE only in a transaction that set `portal.journal_retention_until` (core.retention, transaction-local),
-# of rows written before that instant and more than six months ago: a DELETE without it, or of a recent row,
-# is refused as before; UPDATE always.
+# DELETE gets a trigger of its own (UPDATE keeps `portal_journal_append_only`, whatever its body says about
+# UPDATE): allowed only in a transaction that set `portal.journal_retention_until` (core.retention,
+# transaction-local), of rows written before that instant and more than six months ago. A DELETE without it,
+# or of a recent row, is refused as before.
 TRIGGER = """
-CREATE OR REPLACE FUNCTION portal_journal_append_only() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION portal_journal_retention_only() RETURNS trigger AS $$
 DECLARE
     until text := current_setting('portal.journal_retention_until', true);
 BEGIN
-    IF TG_OP = 'DELETE' AND coalesce(until, '') <> ''
-            AND OLD.at <= until::timestamptz AND OLD.at < now() - interval '6 months' THEN
+    IF coalesce(until, '') <> '' AND OLD.at <= until::timestamptz AND OLD.at < now() - interval '6 months' THEN
         RETURN OLD;
     END IF;
     RAISE EXCEPTION 'portal_journalentry is append-only (% refused)', TG_OP;
 END;
 $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS portal_journalentry_append_only ON portal_journalentry;
+CREATE TRIGGER portal_journalentry_append_only
+    BEFORE UPDATE ON portal_journalentry
+    FOR EACH ROW EXECUTE FUNCTION portal_journal_append_only();
+CREATE TRIGGER portal_journalentry_retention_only
+    BEFORE DELETE ON portal_journalentry
+    FOR EACH ROW EXECUTE FUNCTION portal_journal_retention_only();
 """
 APPEND_ONLY = """
-CREATE OR REPLACE FUNCTION portal_journal_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'portal_journalentry is append-only (% refused)', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS portal_journalentry_retention_only ON portal_journalentry;
+DROP FUNCTION IF EXISTS portal_journal_retention_only();
+DROP TRIGGER IF EXISTS portal_journalentry_append_only ON portal_journalentry;
+CREATE TRIGGER portal_journalentry_append_only
+    BEFORE UPDATE OR DELETE ON portal_journalentry
+    FOR EACH ROW EXECUTE FUNCTION portal_journal_append_only();
 """
 
 
