@@ -61,7 +61,8 @@ class PeriodOver(Func):
         # The embedded database of `make run` has no interval arithmetic: the cut computed in Python (it may
         # differ from the exact rule by a day at the end of a month, on a development machine only).
         column, params = compiler.compile(self.source_expressions[0])
-        return f"({column} <= %s)", (*params, timezone.localtime(self.now) - self.keep)
+        cut = connection.ops.adapt_datetimefield_value(timezone.localtime(self.now) - self.keep)
+        return f"({column} <= %s)", (*params, cut)
 
 
 def over(field: str, keep: relativedelta, now: datetime) -> Q:
