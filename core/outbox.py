@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .delivery import send_one
+from .delivery import MAX_ATTEMPTS, send_one
 from .models import OutboxEmail
 from .tasks import send_email
 
@@ -34,7 +34,9 @@ def _enqueue(email_id: int) -> None:
 def send_pending(*, now=None, dry_run: bool = False, older_than=timedelta(minutes=1)) -> int:
     """The sweeper: emails still unsent a minute after they were written."""
     now = now or timezone.now()
-    pending = OutboxEmail.objects.filter(sent_at__isnull=True, created_at__lte=now - older_than, attempts__lt=20)
+    pending = OutboxEmail.objects.filter(
+        sent_at__isnull=True, given_up_at__isnull=True, created_at__lte=now - older_than, attempts__lt=MAX_ATTEMPTS
+    )
     if dry_run:
         return pending.count()
     return sum(send_one(email_id) for email_id in pending.values_list("pk", flat=True).iterator())

@@ -61,6 +61,30 @@ JOBS = (
         "requests_app.services.purge_staged_pieces",
         crontab(hour=3, minute=0),
     ),
+    Job(
+        "conservation_emails",
+        "Conservation : emails envoyés ou abandonnés",
+        "core.retention.delete_old_emails",
+        crontab(hour=3, minute=10),
+    ),
+    Job(
+        "conservation_pieces",
+        "Conservation : pièces jointes des demandes clôturées",
+        "requests_app.retention.delete_attachments_of_closed",
+        crontab(hour=3, minute=20),
+    ),
+    Job(
+        "conservation_demandes",
+        "Conservation : identité et textes des demandes clôturées",
+        "requests_app.retention.erase_closed_requests",
+        crontab(hour=3, minute=30),
+    ),
+    Job(
+        "conservation_journal",
+        "Conservation : entrées du journal d'audit",
+        "core.retention.delete_old_journal_rows",
+        crontab(hour=3, minute=40),
+    ),
     Job("coherence", "Contrôles de cohérence entre les données", "portal.consistency.run", crontab(hour=4, minute=0)),
     Job(
         "rappels_mots_de_passe",

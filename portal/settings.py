@@ -203,6 +203,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Scheduled jobs change rows in batches of this size, each batch in its own transaction.
 JOBS_BATCH_SIZE = env_int("JOBS_BATCH_SIZE", 500)
+# Retention (P6): how long what is not an account is kept; each period is applied by a nightly job
+# (portal/jobs.py), from the moment named, in Paris calendar time. Reasons in SECURITY.md, « Durées de conservation ».
+# Sent (or given up) emails carry names and links: kept for the support's questions (« je n'ai rien reçu »).
+RETENTION_SENT_EMAILS_DAYS = env_int("RETENTION_SENT_EMAILS_DAYS", 30)
+# Attachments (NIR, identity papers) after their request is closed: the two months of the appeal to the
+# commission de recours amiable (art. R. 142-1 CSS), and a month of margin.
+RETENTION_ATTACHMENTS_MONTHS_AFTER_CLOSURE = env_int("RETENTION_ATTACHMENTS_MONTHS_AFTER_CLOSURE", 3)
+# The insured's identity and the free texts of a closed request: the two-year prescription of the actions on
+# health-insurance benefits and of the recovery of undue ones (art. L. 332-1 CSS); the request stays as a statistic.
+RETENTION_REQUEST_IDENTITY_YEARS_AFTER_CLOSURE = env_int("RETENTION_REQUEST_IDENTITY_YEARS_AFTER_CLOSURE", 2)
+# Audit journal rows: the CNIL's recommendation on logging (délibération n° 2021-122: six months to a year).
+# The database refuses any deletion of a row younger than six months, whatever this setting says.
+RETENTION_JOURNAL_MONTHS = env_int("RETENTION_JOURNAL_MONTHS", 12)
+if RETENTION_JOURNAL_MONTHS < 6:
+    raise ImproperlyConfigured("RETENTION_JOURNAL_MONTHS : six mois au moins (la base refuse d'effacer avant).")
 # Redis down must not hold a web request: publishing fails fast and the outbox keeps the email.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}

@@ -10,7 +10,7 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from accounts import services as accounts_services
 from conventions.models import Caisse, Partenaire, staff_caisse_ids
@@ -123,14 +123,25 @@ class MessageInline(admin.TabularInline):
 
     @admin.display(description="pièces jointes")
     def attachments(self, message):
-        return format_html_join(
+        pieces = message.pieces.all()
+        deleted = [
+            format_html(
+                "Pièce jointe supprimée le {} (durée de conservation)",
+                timezone.localtime(piece.deleted_at).strftime("%d/%m/%Y"),
+            )
+            for piece in pieces
+            if piece.deleted_at
+        ]
+        links = format_html_join(
             ", ",
             '<a href="{}">{}</a>',
             (
                 (reverse("piece_download", args=[message.demande.reference, piece.pk]), piece.original_name)
-                for piece in message.pieces.all()
+                for piece in pieces
+                if not piece.deleted_at
             ),
         )
+        return format_html_join(", ", "{}", ((part,) for part in [*deleted, links] if part))
 
 
 class DemandeChangeInline(admin.TabularInline):
@@ -324,7 +335,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
         "export_csv",
     ]
     inlines = [MessageInline, DemandeChangeInline]
-    readonly_fields = [*COMMON_FIELDS, *KIND_FIELDS]
+    readonly_fields = [*COMMON_FIELDS, *KIND_FIELDS, "conservation"]
     object_actions = [
         ObjectAction(
             slug="repondre",
@@ -388,7 +399,13 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
         # The common fields, then those of this kind of request that it filled.
         if obj is None:
             return list(COMMON_FIELDS)
-        return [*COMMON_FIELDS, *(name for name in KIND_FIELDS if getattr(obj, name) not in ("", None))]
+        erased = ["conservation"] if obj.erased_at else []
+        return [*erased, *COMMON_FIELDS, *(name for name in KIND_FIELDS if getattr(obj, name) not in ("", None))]
+
+    @admin.display(description="conservation")
+    def conservation(self, demande):
+        day = timezone.localtime(demande.erased_at).strftime("%d/%m/%Y")
+        return f"Identité de la personne et textes de la demande effacés le {day} (durée de conservation)"
 
     def get_actions(self, request):
         # One "move to" action per state a request can be moved to (D7), built from the states themselves.

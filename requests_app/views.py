@@ -254,7 +254,9 @@ def reply(request, reference):
 def download(request, reference, piece_id):
     """Only through here: the right to see the request is checked and the read journaled (D5, P4)."""
     demande = _visible_demande(request, reference)
-    piece = get_object_or_404(PieceJointe.objects.select_related("message"), pk=piece_id, demande=demande)
+    piece = get_object_or_404(
+        PieceJointe.objects.select_related("message"), pk=piece_id, demande=demande, deleted_at__isnull=True
+    )
     if request.user.is_partner and not services.partner_may_see(piece):
         raise Http404
     services.record_download(piece, request.user)

@@ -59,6 +59,7 @@ class Action(models.TextChoices):
     PIECE_JOINTE_READ = "piece_jointe_read", "Pièce jointe consultée"
     CONSISTENCY_CHECKED = "consistency_checked", "Contrôle de cohérence effectué"
     CONSISTENCY_FINDING = "consistency_finding", "Incohérence trouvée par le contrôle"
+    RETENTION_APPLIED = "retention_applied", "Durée de conservation appliquée"
 
 
 class JournalEntry(models.Model):

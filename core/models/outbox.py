@@ -14,12 +14,19 @@ class OutboxEmail(models.Model):
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
     last_error = models.CharField("dernière erreur", max_length=200, blank=True)
+    # Set after the last failed attempt (core.delivery.MAX_ATTEMPTS): never retried, deleted by retention (P6).
+    given_up_at = models.DateTimeField("abandonné le", null=True, blank=True)
 
     class Meta:
         db_table = "portal_outboxemail"
         verbose_name = "email en attente d'envoi"
         verbose_name_plural = "emails en attente d'envoi"
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_unsent")]
+        indexes = [
+            models.Index(fields=["sent_at", "created_at"], name="outbox_unsent"),
+            # Retention (P6) of the given-up emails; the sent ones are served by outbox_unsent.
+            models.Index(fields=["given_up_at"], name="outbox_given_up", condition=models.Q(given_up_at__isnull=False)),
+        ]
 
     def __str__(self):
-        return f"{self.subject} ({'envoyé' if self.sent_at else 'en attente'})"
+        state = "envoyé" if self.sent_at else "abandonné" if self.given_up_at else "en attente"
+        return f"{self.subject} ({state})"

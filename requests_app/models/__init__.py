@@ -1,6 +1,7 @@
 """Demande and its five kinds (D1–D9)."""
 
 from .demande import (  # noqa: F401
+    CLOSED_STATES,
     FINAL_STATES,
     OPEN_STATES,
     TRANSITIONS,

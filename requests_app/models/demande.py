@@ -52,6 +52,7 @@ TRANSITIONS = {
 FINAL_STATES = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
 # In a fixed order: the dashboard's queries and the partial index must spell the same condition.
 OPEN_STATES = tuple(state.value for state in DemandeState if state not in FINAL_STATES)
+CLOSED_STATES = tuple(state.value for state in DemandeState if state in FINAL_STATES)
 
 
 class DossierType(models.TextChoices):
@@ -144,7 +145,8 @@ class Demande(models.Model):
     assure_civilite = models.CharField("civilité", max_length=3, choices=[("mme", "Madame"), ("m", "Monsieur")])
     assure_last_name = models.CharField("nom", max_length=150, validators=[no_nir_validator])
     assure_first_name = models.CharField("prénom", max_length=150, validators=[no_nir_validator])
-    assure_birth_date = models.DateField("date de naissance", validators=[validate_birth_date])
+    # Null once erased by retention (P6) only: the form requires it.
+    assure_birth_date = models.DateField("date de naissance", null=True, validators=[validate_birth_date])
     assure_departement = models.CharField(
         "département de résidence", max_length=3, choices=DEPARTEMENT_CHOICES, validators=[validate_departement]
     )
@@ -175,6 +177,9 @@ class Demande(models.Model):
     document_other = models.CharField("autre document", max_length=200, blank=True, validators=[free_text_validator])
     delivery = models.CharField("envoi", max_length=10, choices=Delivery.choices, blank=True)
 
+    # P6: the insured's identity and every free text erased this long after closure; the rest stays as a statistic.
+    erased_at = models.DateTimeField("identité et textes effacés le", null=True, blank=True, editable=False)
+
     objects = DemandeQuerySet.as_manager()
 
     class Meta:
@@ -195,6 +200,12 @@ class Demande(models.Model):
                 fields=["caisse", "created_at"],
                 name="demande_caisse_open",
                 condition=Q(state__in=OPEN_STATES),
+            ),
+            # Retention (P6): the closed requests not yet erased, by their closure.
+            models.Index(
+                fields=["state_changed_at"],
+                name="demande_to_erase",
+                condition=Q(state__in=CLOSED_STATES, erased_at__isnull=True),
             ),
         ]
         constraints = [
@@ -275,11 +286,21 @@ class PieceJointe(models.Model):
     mime = models.CharField("type", max_length=40)
     size = models.PositiveIntegerField("taille (octets)")
     sha256 = models.CharField(max_length=64)
+    # P6: the file deleted (and its name, its fingerprint) this long after the request was closed.
+    deleted_at = models.DateTimeField("supprimée le", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "pièce jointe"
         verbose_name_plural = "pièces jointes"
         ordering = ["uploaded_at", "id"]
+        # Retention (P6): the files still stored, by request.
+        indexes = [
+            models.Index(
+                fields=["demande"],
+                name="piece_stored",
+                condition=Q(deleted_at__isnull=True, demande__isnull=False),
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(demande__isnull=False) | Q(staged_token__isnull=False), name="piece_filed_or_staged"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.permissions import sync_agent_group
 from core.text import fold
 from requests_app.models import Demande, DemandeKind, DemandeState
+from requests_app.retention import erase_closed_requests
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import CaisseFactory, partner_with_access
@@ -194,3 +195,12 @@ def test_d8_history_counts_at_most_a_capped_number_of_rows(technicien, monkeypat
     response = technicien.get(reverse("demandes"))
     assert "Demandes (800)" in response.content.decode()
     assert response.context["page"].paginator.num_pages == 32
+
+
+def test_p6_retention_reads_the_closed_requests_not_yet_erased_by_their_partial_index(volume):
+    """The nightly erasure of closed requests (P6) finds its rows by `demande_to_erase`, whatever the table's size."""
+    with CaptureQueriesContext(connection) as queries:
+        assert erase_closed_requests(now=timezone.make_aware(datetime(2026, 6, 1)), dry_run=True) > 0
+    (sql,) = [q["sql"] for q in queries.captured_queries if f'FROM "{TABLE}"' in q["sql"]]
+    nodes = plan_nodes(sql)
+    assert "demande_to_erase" in {n.get("Index Name") for n in nodes}, sql
