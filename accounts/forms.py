@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from dsfr.forms import DsfrBaseForm
 
-from core.dates import PlausibleDateField
+from core.dates import DATE_HINT, DayMonthYearField
 from core.guard import FreeTextField, no_nir_validator
 
 from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
@@ -92,10 +92,9 @@ class GestionnaireModificationForm(DsfrBaseForm):
 
 
 class GestionnaireInactivationForm(DsfrBaseForm):
-    wanted_on = PlausibleDateField(
+    wanted_on = DayMonthYearField(
         label="Date d'inactivation souhaitée",
-        help_text="Au moins 15 jours après aujourd'hui (article 2.2.3 de la convention).",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=f"Au moins 15 jours après aujourd'hui (article 2.2.3 de la convention). {DATE_HINT}.",
     )
 
 

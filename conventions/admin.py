@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from core.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
 from core.admin_history import HistoryAdmin
-from core.admin_inlines import ConstraintCheckedFormSet
+from core.admin_inlines import ConstraintCheckedFormSet, LabelledTabularInline
 from core.admin_scoping import CaisseScopedAdmin
 from core.dates import PlausibleDateField
 from core.guard import FreeTextField
@@ -62,7 +62,7 @@ def _terminate_for_breach(convention, data, request):
     return "La convention d'utilisation est résiliée : la structure n'a plus accès à cette caisse."
 
 
-class ReferentInline(admin.TabularInline):
+class ReferentInline(LabelledTabularInline):
     model = Referent
     formset = ConstraintCheckedFormSet
     extra = 0
@@ -88,7 +88,7 @@ class DomaineEmailFormSet(ConstraintCheckedFormSet):
         self.refuse_duplicates(lambda row: row.domain, "Ce domaine figure deux fois dans la liste.")
 
 
-class DomaineEmailInline(admin.TabularInline):
+class DomaineEmailInline(LabelledTabularInline):
     model = DomaineEmail
     formset = DomaineEmailFormSet
     extra = 1
@@ -290,7 +290,7 @@ class AvenantForm(forms.ModelForm):
         fields = ["signed_on", "description", "document"]
 
 
-class AvenantInline(admin.TabularInline):
+class AvenantInline(LabelledTabularInline):
     model = Avenant
     form = AvenantForm
     extra = 0
@@ -298,7 +298,7 @@ class AvenantInline(admin.TabularInline):
     fields = ["signed_on", "description", "document"]
 
 
-class MiseEnDemeureInline(admin.TabularInline):
+class MiseEnDemeureInline(LabelledTabularInline):
     model = MiseEnDemeure
     extra = 0
     can_delete = False

@@ -1,12 +1,15 @@
-"""Inline formsets that refuse, with the rule's French message, a row the database would refuse.
+"""Inlines: formsets that refuse, with the rule's French message, a row the database would refuse; tabular
+inlines whose inputs are named.
 
 Django's inline forms leave out the constraints that involve the parent's foreign key: it only compares the
 rows of the page with each other, and only on plain fields. A row posted again as new (a replayed or edited
 page) or a case-variant of a `Lower()` unique key reached the INSERT and failed as an IntegrityError (a 500).
 """
 
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
 
 
 class ConstraintCheckedFormSet(BaseInlineFormSet):
@@ -31,3 +34,23 @@ class ConstraintCheckedFormSet(BaseInlineFormSet):
             if value in seen:
                 form.add_error(None, message)
             seen.add(value)
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose every input has a name: a column's header is not its inputs' label (axe: label,
+    critical), so each gets an aria-label — the column, the inline and the row ("Nom (référent, ligne 2)")."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        row_name = self.verbose_name
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                where = row_name if index is None else f"{row_name}, ligne {index + 1}"
+                for field in form.fields.values():
+                    if not field.widget.is_hidden:
+                        field.widget.attrs.setdefault("aria-label", f"{capfirst(field.label)} ({where})")
+
+        LabelledFormSet.__name__ = formset.__name__
+        return LabelledFormSet

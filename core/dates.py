@@ -4,6 +4,7 @@ A date-time on 01/01/0001 underflows once converted to UTC (PostgreSQL stores it
 back, and every page that shows the row fails); 31/12/9999 overflows any due date computed from it.
 """
 
+import re
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -33,6 +34,51 @@ class PlausibleDateField(forms.DateField):
 
 class PlausibleDateTimeField(forms.DateTimeField):
     default_validators = [validate_plausible_date]
+
+
+DATE_HINT = "Format attendu : JJ/MM/AAAA"
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d+)")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")  # the filters' links and the older forms' values
+
+
+class DayMonthYearField(PlausibleDateField):
+    """A date typed as text, JJ/MM/AAAA (the DSFR's pattern for a known date, such as a birth date): the same in
+    every browser whatever its language — a native date input shows mm/dd/yyyy in an English Chromium.
+
+    Parsed here with a message per mistake: not a date, a date that does not exist (31/02), a two-digit year.
+    """
+
+    widget = forms.DateInput(format="%d/%m/%Y", attrs={"inputmode": "numeric", "spellcheck": "false"})
+    default_error_messages = {
+        "invalid": "Saisissez la date au format JJ/MM/AAAA, par exemple 14/07/1985.",
+        "impossible": "Cette date n'existe pas : vérifiez le jour et le mois (format JJ/MM/AAAA).",
+        "short_year": "Indiquez l'année sur 4 chiffres (format JJ/MM/AAAA).",
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("help_text", DATE_HINT)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if match := _DAY_MONTH_YEAR.fullmatch(text):
+            day, month, year = match.groups()
+            if len(year) != 4:
+                raise ValidationError(self.error_messages["short_year"], code="short_year")
+        elif match := _ISO.fullmatch(text):
+            year, month, day = match.groups()
+        else:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(self.error_messages["impossible"], code="impossible") from None
 
 
 def start_of_day(day: date) -> datetime:

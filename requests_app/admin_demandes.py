@@ -16,9 +16,10 @@ from accounts import services as accounts_services
 from conventions.models import Caisse, Partenaire, staff_caisse_ids
 from core import audit
 from core.admin_actions import ObjectAction, ObjectActionsMixin
+from core.admin_inlines import LabelledTabularInline
 from core.admin_scoping import CaisseScopedAdmin
 from core.csv_export import csv_response, stream_rows
-from core.dates import PlausibleDateField, PlausibleDateTimeField
+from core.dates import DayMonthYearField, PlausibleDateTimeField
 from core.guard import FreeTextField
 from core.models import Action
 from core.pagination import CappedPaginator
@@ -107,7 +108,7 @@ class PartenaireFilter(ScopedChoiceFilter):
         return Partenaire.objects.visible_to(request.user)
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(LabelledTabularInline):
     model = Message
     extra = 0
     can_delete = False
@@ -144,7 +145,7 @@ class MessageInline(admin.TabularInline):
         return format_html_join(", ", "{}", ((part,) for part in [*deleted, links] if part))
 
 
-class DemandeChangeInline(admin.TabularInline):
+class DemandeChangeInline(LabelledTabularInline):
     """D7: every change of the request — state, agent, appointment — with who and when."""
 
     model = DemandeChange
@@ -246,7 +247,7 @@ def _answer(demande, data, request):
 class AccessReportForm(forms.Form):
     last_name = forms.CharField(label="Nom de la personne", max_length=150)
     first_name = forms.CharField(label="Prénom (facultatif)", max_length=150, required=False)
-    birth_date = PlausibleDateField(label="Date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = DayMonthYearField(label="Date de naissance")
 
 
 # Shown on every request's page (D1–D3, D7)…

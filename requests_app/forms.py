@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from dsfr.forms import DsfrBaseForm
 
-from core.dates import PlausibleDateField, PlausibleDateTimeField
+from core.dates import DayMonthYearField, PlausibleDateTimeField
 from core.guard import FreeTextField, no_nir_validator
 
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
@@ -20,11 +20,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by core.uploads, not here."""
+    """Several files in one input, drawn as the DSFR upload component; each is checked by core.uploads, not here."""
+
+    template_name = "portal/_upload_field.html"
 
     def __init__(self, *args, **kwargs):
         accept = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept, "class": "fr-upload"}))
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
@@ -42,6 +44,12 @@ def _files_help() -> str:
 
 
 files_help = lazy(_files_help, str)()  # read when shown: the limits are settings
+
+
+class BirthDateField(DayMonthYearField):
+    """Typed JJ/MM/AAAA; validate_birth_date says "future" or "before 1900" (not the generic range message)."""
+
+    default_validators = []
 
 
 class TokenMixin(forms.Form):
@@ -74,11 +82,7 @@ class DemandeForm(TokenMixin, DsfrBaseForm):
         label="Nom de naissance ou d'usage", max_length=150, validators=[no_nir_validator]
     )
     assure_first_name = forms.CharField(label="Prénom", max_length=150, validators=[no_nir_validator])
-    assure_birth_date = forms.DateField(
-        label="Date de naissance",
-        validators=[validate_birth_date],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    assure_birth_date = BirthDateField(label="Date de naissance", validators=[validate_birth_date])
     assure_departement = forms.ChoiceField(
         label="Département de résidence", choices=[("", "Choisir")] + DEPARTEMENT_CHOICES
     )
@@ -199,12 +203,8 @@ class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous")] + DemandeKind.choices)
     state = forms.ChoiceField(label="État", required=False)
     caisse = forms.TypedChoiceField(label="Caisse", required=False, coerce=int, empty_value=None)
-    since = PlausibleDateField(
-        label="Déposée depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    until = PlausibleDateField(
-        label="Jusqu'au", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    since = DayMonthYearField(label="Déposée depuis le", required=False)
+    until = DayMonthYearField(label="Jusqu'au", required=False)
 
     def __init__(self, *args, caisses=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ def test_p5_login_page_has_no_serious_axe_violation(page, axe):
 
 def test_p5_login_page_with_a_wrong_password_has_no_serious_axe_violation(demo_data, submit_login_form, axe):
     page = submit_login_form("demo.technicien", "pas-le-bon-mot-de-passe")
-    expect(page.get_by_role("alert")).to_contain_text("Identifiant ou mot de passe incorrect")
+    expect(page.locator("#resume-erreurs")).to_contain_text("Identifiant ou mot de passe incorrect")
     expect(page).to_have_url("/connexion/")
     axe(page)
 

@@ -172,7 +172,7 @@ def fill_insured(page, insured: Insured):
     click_choice(page, "Civilité", insured.civilite)
     page.get_by_label(label("Nom de naissance ou d'usage")).fill(insured.last_name)
     page.get_by_label(label("Prénom")).fill(insured.first_name)
-    page.get_by_label(label("Date de naissance")).fill(insured.birth_date.isoformat())
+    page.get_by_label(label("Date de naissance")).fill(f"{insured.birth_date:%d/%m/%Y}")  # typed, JJ/MM/AAAA
     page.get_by_label(label("Département de résidence")).select_option(insured.departement)
 
 
@@ -348,7 +348,7 @@ def test_d5_infected_file_is_refused_and_the_form_is_kept(filing, private_media,
     # What was typed is kept.
     expect(page.get_by_label(label("Nom de naissance ou d'usage"))).to_have_value(insured.last_name)
     expect(page.get_by_label(label("Prénom"))).to_have_value(insured.first_name)
-    expect(page.get_by_label(label("Date de naissance"))).to_have_value(insured.birth_date.isoformat())
+    expect(page.get_by_label(label("Date de naissance"))).to_have_value(f"{insured.birth_date:%d/%m/%Y}")
     expect(page.get_by_label(label("Département de résidence"))).to_have_value(insured.departement)
     expect(page.get_by_role("group", name=label("Civilité")).get_by_label("Madame", exact=True)).to_be_checked()
     expect(page.get_by_label(label("Votre message"))).to_have_value(MESSAGE)

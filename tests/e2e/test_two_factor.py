@@ -47,7 +47,9 @@ def test_a17_gestionnaire_activates_two_factor_and_signs_in_again_with_a_backup_
     key = page.locator("#cle-secrete").inner_text()
     page.get_by_label(CODE_LABEL).fill("12ab")
     page.get_by_role("button", name="Activer").click()
-    expect(page.get_by_text("exactement 6 chiffres")).to_be_visible()
+    # Under the field, and in the error summary that takes the focus.
+    expect(page.locator("#id_code-desc-error")).to_contain_text("exactement 6 chiffres")
+    expect(page.locator("#resume-erreurs")).to_be_focused()
     axe(page)
 
     page.get_by_label(CODE_LABEL).fill(application_code(key))

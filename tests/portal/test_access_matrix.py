@@ -513,6 +513,11 @@ def answer(response):
 
 @pytest.fixture
 def world(private_media):
+    return build_world()
+
+
+def build_world():
+    """The matrix's objects and users (also the back-office axe sweep's, tests/e2e/test_sweeps.py)."""
     caisse = CaisseFactory(name="CPAM de la matrice")
     caisse_b = CaisseFactory(name="CPAM d'une autre caisse")
     convention = partner_with_access(caisse=caisse, name="Structure de la matrice")
