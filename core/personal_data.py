@@ -1,0 +1,205 @@
+"""The catalogue of personal data (A15): every column of every stored model that can hold an account holder's
+personal data, with what the purge does to it, and the columns that look personal but are not, with why.
+
+Each app declares the entries of its own models (its `personal_data` module, registered by its AppConfig) and
+of the third-party models it brings, so that this base imports no app. The purge (`accounts.lifecycle`) walks
+the catalogue: each entry applies itself to a batch of accounts in one set-based statement; a test walks
+`apps.get_models()` and fails on a column that looks personal and is in no entry (tests/accounts/
+test_a15_personal_data.py). SECURITY.md shows the catalogue as a table.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from django.db import models
+from django.db.models import F, Func, Q, Value
+
+from .text import fold
+
+NEUTRAL_TEXT = "[compte supprimé]"
+
+
+class Treatment(Enum):
+    DELETE_ROWS = "ligne supprimée"
+    ERASE = "effacé (vide)"
+    NEUTRAL = "remplacé par une valeur neutre"
+    SCRUB = "nom, email, identifiant et téléphone retirés du texte"
+    KEEP_REFERENCE = "conservé : renvoie au compte anonymisé"
+    NOT_PERSONAL = "non personnel"
+
+
+@dataclass(frozen=True)
+class Person:
+    """What identifies the accounts of a batch, gathered before anything is erased: their numbers and every value
+    they held (current, past in the history, typed in the requests about them)."""
+
+    ids: tuple[int, ...]
+    emails: frozenset[str] = frozenset()
+    usernames: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()  # first names, last names, job titles: each alone and the full names
+    phones: frozenset[str] = frozenset()
+    full_names: frozenset[str] = frozenset()
+
+    def strong(self) -> list[str]:
+        """The values that name one person only: emails, identifiers, phones, full names."""
+        return _variants([*self.emails, *self.usernames, *self.phones, *self.full_names])
+
+    def all(self) -> list[str]:
+        return _variants([*self.strong(), *self.names])
+
+    def pattern(self, *, strong: bool = False) -> str | None:
+        """A PostgreSQL regular expression (to use case-insensitively) matching any of the values as a whole word;
+        None when there is nothing to match."""
+        values = self.strong() if strong else self.all()
+        if not values:
+            return None
+        alternatives = "|".join(_pg_escape(value) for value in values)
+        return rf"(?<![[:alnum:]_])({alternatives})(?![[:alnum:]_])"
+
+
+def _variants(values: Iterable[str]) -> list[str]:
+    """Each value as typed, lowercased and folded, longest first (a full name before its parts), blanks and
+    one-letter values left out."""
+    found = set()
+    for value in values:
+        value = " ".join((value or "").split())
+        if len(value) < 2:
+            continue
+        found.update({value, value.lower(), fold(value)})
+    return sorted(found, key=lambda value: (-len(value), value))
+
+
+def _pg_escape(value: str) -> str:
+    return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", value)
+
+
+class RegexReplace(Func):
+    function = "REGEXP_REPLACE"
+    output_field = models.TextField()
+
+
+def scrubbed(column: str, pattern: str):
+    """The column with every match of `pattern` replaced by NEUTRAL_TEXT, case-insensitively."""
+    return RegexReplace(F(column), Value(pattern), Value(NEUTRAL_TEXT), Value("gi"))
+
+
+def matches(columns: Iterable[str], pattern: str) -> Q:
+    condition = Q(pk__in=[])
+    for column in columns:
+        condition |= Q(**{f"{column}__iregex": pattern})
+    return condition
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Columns of one model and what the purge does to them. `rows` says which rows, in words (SECURITY.md);
+    `apply(person)` does it in one or two set-based statements and returns the rows changed. Columns "*": all
+    the model's columns (rows deleted, or a third-party model wholly unrelated to persons)."""
+
+    model: str  # "app_label.ModelName"
+    columns: tuple[str, ...]
+    treatment: Treatment
+    rows: str
+    reason: str = ""
+    apply: Callable[[Person], int] | None = field(default=None, compare=False)
+
+    def covers(self, column: str) -> bool:
+        return "*" in self.columns or column in self.columns
+
+
+_ENTRIES: list[Entry] = []
+
+
+def register(*entries: Entry) -> None:
+    for entry in entries:
+        if entry.treatment in (Treatment.NOT_PERSONAL, Treatment.KEEP_REFERENCE):
+            if not entry.reason:
+                raise ValueError(f"{entry.model}: une colonne déclarée non effacée dit pourquoi.")
+        elif entry.apply is None:
+            raise ValueError(f"{entry.model}: une entrée qui efface dit comment (apply).")
+        if entry not in _ENTRIES:
+            _ENTRIES.append(entry)
+
+
+def catalogue() -> tuple[Entry, ...]:
+    return tuple(_ENTRIES)
+
+
+def entries_for(label: str) -> list[Entry]:
+    return [entry for entry in _ENTRIES if entry.model == label]
+
+
+def is_covered(model: type[models.Model], column: str) -> bool:
+    """Whether the catalogue says what happens to `model.column`. A simple-history table's copy of a column its
+    model declares "not personal" is not personal either; a personal column needs an entry of its own (the
+    purge must reach the history rows too)."""
+    if any(entry.covers(column) for entry in entries_for(model._meta.label)):
+        return True
+    tracked = getattr(model, "instance_type", None)
+    return tracked is not None and any(
+        entry.covers(column) and entry.treatment == Treatment.NOT_PERSONAL for entry in entries_for(tracked._meta.label)
+    )
+
+
+def apply_all(person: Person) -> dict[str, int]:
+    """Every erasing entry, in the order the apps registered them: rows changed per model."""
+    done: dict[str, int] = {}
+    for entry in _ENTRIES:
+        if entry.apply is not None:
+            done[entry.model] = done.get(entry.model, 0) + entry.apply(person)
+    return done
+
+
+# --- Helpers for the apps' entries ------------------------------------------------------------------------
+
+
+def delete_rows(queryset_of: Callable[[Person], models.QuerySet]) -> Callable[[Person], int]:
+    """Delete in one statement, without the deletion collector (the rows have no dependents, no signal)."""
+
+    def apply(person: Person) -> int:
+        queryset = queryset_of(person)
+        return queryset._raw_delete(queryset.db)
+
+    return apply
+
+
+def set_values(queryset_of: Callable[[Person], models.QuerySet], **values) -> Callable[[Person], int]:
+    def apply(person: Person) -> int:
+        return queryset_of(person).update(**values)
+
+    return apply
+
+
+def scrub(model: type[models.Model], columns: tuple[str, ...], scope: Callable[[Person], Q] | None = None):
+    """Replace the person's names, emails, identifiers and phones inside free texts; only the rows of `scope`
+    (else every row) whose text matches are written. Without a scope, first and last names alone are left:
+    only what names one person (email, identifier, phone, full name) is looked for in the whole table."""
+
+    def apply(person: Person) -> int:
+        pattern = person.pattern(strong=scope is None)
+        if pattern is None:
+            return 0
+        rows = model._default_manager.filter(matches(columns, pattern))
+        if scope is not None:
+            rows = rows.filter(scope(person))
+        return rows.update(**{column: scrubbed(column, pattern) for column in columns})
+
+    return apply
+
+
+def history_model_entries(model: type[models.Model]) -> list[Entry]:
+    """What every django-simple-history table adds to its model's columns: the author of the change (the
+    account, anonymized when purged) and the reason (a label of the portal's, core.history)."""
+    label = model._meta.label
+    return [
+        Entry(label, ("history_user",), Treatment.KEEP_REFERENCE, "toutes", "l'auteur de la modification, anonymisé"),
+        Entry(
+            label,
+            ("history_change_reason",),
+            Treatment.NOT_PERSONAL,
+            "toutes",
+            "un libellé du portail (motif d'inactivation…), jamais un texte saisi",
+        ),
+    ]

@@ -1,0 +1,84 @@
+"""A15: the catalogue of personal data (core.personal_data) covers every stored column that may hold an account
+holder's personal data; a new model or column that looks personal and is not in it makes this test fail."""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+
+from core.personal_data import Treatment, catalogue, is_covered
+
+# A column's name that suggests identity or free text; email and IP address columns and JSON are always looked at.
+LOOKS_PERSONAL = re.compile(
+    r"name|mail|phone|login|user|(^|_)ip($|_)|agent|address|title|label|body|text|message|description|comment|"
+    r"reason|repr|recipient|notified|signator|representative|grounds|value|data|term|role|place|other|"
+    r"signature|city|domain|code|reference|pk|_id$"
+)
+ALWAYS = (models.EmailField, models.GenericIPAddressField, models.JSONField, models.FileField)
+
+
+def personal_looking_columns():
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            if field.is_relation:
+                if field.related_model is user_model:
+                    yield model, field.name
+            elif isinstance(field, ALWAYS) or (
+                isinstance(field, models.CharField | models.TextField) and LOOKS_PERSONAL.search(field.name)
+            ):
+                yield model, field.name
+
+
+def test_a15_every_column_that_may_hold_personal_data_is_in_the_catalogue():
+    missing = [
+        f"{model._meta.label}.{column}" for model, column in personal_looking_columns() if not is_covered(model, column)
+    ]
+    assert not missing, f"Absentes du catalogue (core.personal_data), dire ce que la purge en fait : {missing}"
+
+
+def test_a15_the_catalogue_names_only_existing_models_and_columns():
+    labels = {model._meta.label: model for model in apps.get_models(include_auto_created=True)}
+    for entry in catalogue():
+        assert entry.model in labels, entry.model
+        names = {field.name for field in labels[entry.model]._meta.concrete_fields}
+        assert entry.columns == ("*",) or set(entry.columns) <= names, (entry.model, entry.columns)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        models.CharField(max_length=10),
+        models.EmailField(),
+        models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE),
+    ],
+)
+def test_a15_a_new_model_with_a_personal_column_not_listed_fails_the_walk(field):
+    name = (
+        "email"
+        if isinstance(field, models.EmailField)
+        else "nickname"
+        if isinstance(field, models.CharField)
+        else "owner"
+    )
+    attrs = {"__module__": "tests.accounts.models", name: field, "Meta": type("Meta", (), {"app_label": "accounts"})}
+    model = type(f"Probe{name.title()}", (models.Model,), attrs)
+    try:
+        found = [(m, column) for m, column in personal_looking_columns() if m is model]
+        assert found == [(model, name)]
+        assert not is_covered(model, name)
+    finally:
+        del apps.all_models["accounts"][model._meta.model_name]
+        apps.clear_cache()
+
+
+def test_a15_every_kept_column_says_why():
+    for entry in catalogue():
+        if entry.treatment in (Treatment.NOT_PERSONAL, Treatment.KEEP_REFERENCE):
+            assert entry.reason.strip(), entry
+        else:
+            assert entry.apply is not None, entry
