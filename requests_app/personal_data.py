@@ -56,6 +56,7 @@ register(
             lambda person: Q(uploaded_by_id__in=person.ids) | Q(demande__filed_by_id__in=person.ids),
         ),
     ),
+    Entry("requests_app.Demande", ("reference",), Treatment.NOT_PERSONAL, "toutes", "une référence tirée au hasard"),
     Entry("requests_app.PieceJointe", ("uploaded_by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
     Entry(
         "requests_app.PieceJointe",
