@@ -3,6 +3,7 @@
 identifies the accounts of a purge batch before anything is erased."""
 
 from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
 from django.db import models
@@ -124,12 +125,19 @@ def _live_sessions_and_expired(person: Person):
 def _lockout_keys(person: Person) -> set[str]:
     """axes keeps a keyed hash of what was typed as identifier (core.security.lockout_username)."""
     identifiers = (*person.usernames, *person.emails)
-    typed = {*identifiers, *(value.lower() for value in identifiers)}
+    typed = {*identifiers, *(value.lower() for value in identifiers), *(value.upper() for value in identifiers)}
     return {lockout_username(None, {"username": value}) for value in typed}
 
 
-def _of_lockout(model, lookup="username"):
-    return lambda person: model.objects.filter(**{f"{lookup}__in": _lockout_keys(person)})
+def _of_lockout(model, lookup="username", at="attempt_time"):
+    """The rows of the accounts' identifiers, and every row past the cool-off: it counts for no lockout any more
+    and may be the account's under a spelling of its identifier no hash can guess (another case)."""
+
+    def rows(person: Person):
+        stale = timezone.now() - settings.AXES_COOLOFF_TIME
+        return model.objects.filter(Q(**{f"{lookup}__in": _lockout_keys(person)}) | Q(**{f"{at}__lt": stale}))
+
+    return rows
 
 
 ACCOUNT = "le compte"
@@ -186,13 +194,16 @@ register(
         ("*",),
         Treatment.DELETE_ROWS,
         "celles des échecs ci-dessous",
-        apply=delete_rows(_of_lockout(AccessAttemptExpiration, "access_attempt__username")),
+        apply=delete_rows(
+            _of_lockout(AccessAttemptExpiration, "access_attempt__username", "access_attempt__attempt_time")
+        ),
     ),
     Entry(
         "axes.AccessAttempt",
         ("*",),
         Treatment.DELETE_ROWS,
-        "les échecs de connexion sur l'identifiant ou l'email du compte (adresse IP, navigateur)",
+        "les échecs de connexion sur l'identifiant ou l'email du compte (adresse IP, navigateur), et tous ceux "
+        "passés le délai de blocage",
         apply=delete_rows(_of_lockout(AccessAttempt)),
     ),
     Entry(
