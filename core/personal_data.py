@@ -152,6 +152,16 @@ def apply_all(person: Person) -> dict[str, int]:
     return done
 
 
+def markdown_table() -> str:
+    """The catalogue as SECURITY.md shows it (a test keeps the two the same)."""
+    lines = ["| Modèle | Colonnes | Lignes | Traitement | Précision |", "| --- | --- | --- | --- | --- |"]
+    for entry in sorted(_ENTRIES, key=lambda entry: (entry.model, list(Treatment).index(entry.treatment))):
+        columns = "toutes" if entry.columns == ("*",) else ", ".join(f"`{column}`" for column in entry.columns)
+        cells = (f"`{entry.model}`", columns, entry.rows, entry.treatment.value, entry.reason)
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 # --- Helpers for the apps' entries ------------------------------------------------------------------------
 
 

@@ -2,13 +2,15 @@
 holder's personal data; a new model or column that looks personal and is not in it makes this test fail."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import DatabaseError, connection, models, transaction
 
-from core.personal_data import Treatment, catalogue, is_covered
+from core.models import Action, JournalEntry
+from core.personal_data import Treatment, catalogue, is_covered, markdown_table
 
 # A column's name that suggests identity or free text; email and IP address columns and JSON are always looked at.
 LOOKS_PERSONAL = re.compile(
@@ -82,3 +84,26 @@ def test_a15_every_kept_column_says_why():
             assert entry.reason.strip(), entry
         else:
             assert entry.apply is not None, entry
+
+
+def test_a15_security_md_shows_the_catalogue_of_the_code():
+    text = (Path(settings.BASE_DIR) / "SECURITY.md").read_text(encoding="utf-8")
+    shown = text.split("<!-- catalogue A15 : généré par core.personal_data.markdown_table() -->\n")[1]
+    shown = shown.split("\n<!-- /catalogue A15 -->")[0]
+    assert shown == markdown_table(), "Recopier core.personal_data.markdown_table() dans SECURITY.md"
+
+
+@pytest.mark.django_db
+def test_a15_the_journal_accepts_the_erasure_of_a_label_and_an_address_and_nothing_else():
+    entry = JournalEntry.objects.create(action=Action.LOGIN, target_label="Compte n° 7", target_id="7", ip="192.0.2.1")
+    for sql in (
+        "UPDATE portal_journalentry SET target_label = 'autre' WHERE id = %s",
+        "UPDATE portal_journalentry SET ip = '192.0.2.2' WHERE id = %s",
+        "UPDATE portal_journalentry SET target_label = '', target_id = '8' WHERE id = %s",
+        "DELETE FROM portal_journalentry WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
+    assert JournalEntry.objects.filter(pk=entry.pk).erase_personal(label=True) == 1
+    entry.refresh_from_db()
+    assert (entry.target_label, entry.ip, entry.target_id, entry.action) == ("", None, "7", Action.LOGIN)
