@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from .models import JournalEntry, OutboxEmail
-from .personal_data import Entry, Person, Treatment, delete_rows, matches, register
+from .personal_data import Entry, Person, Treatment, delete_rows, register
 
 ACCOUNT_TYPE = settings.AUTH_USER_MODEL.lower()
 
@@ -21,10 +21,13 @@ def _erase_journal_addresses(person: Person) -> int:
 
 
 def _outbox_emails(person: Person):
-    pattern = person.pattern(strong=True)
-    if pattern is None:
+    """Those whose address, subject or text holds one of the values that name the person only."""
+    matcher = person.matcher(strong=True)
+    columns = ("recipients", "subject", "body")
+    if not matcher:
         return OutboxEmail.objects.none()
-    return OutboxEmail.objects.filter(matches(("recipients", "subject", "body"), pattern))
+    candidates = OutboxEmail.objects.filter(matcher.condition(OutboxEmail, columns)).values_list("pk", *columns)
+    return OutboxEmail.objects.filter(pk__in=[pk for pk, *texts in candidates if any(map(matcher.holds, texts))])
 
 
 register(
