@@ -2,15 +2,23 @@
 holder's personal data; a new model or column that looks personal and is not in it makes this test fail."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import DatabaseError, connection, models, transaction
+from django.test import Client
+from django.utils import timezone
 
+from accounts import lifecycle, services
+from accounts.models import InactivationReason
 from core.models import Action, JournalEntry
-from core.personal_data import Treatment, catalogue, is_covered, markdown_table
+from core.personal_data import Person, Treatment, catalogue, is_covered, markdown_table
+from tests.accounts.factories import UserFactory
 
 # A column's name that suggests identity or free text; email and IP address columns and JSON are always looked at.
 LOOKS_PERSONAL = re.compile(
@@ -107,3 +115,45 @@ def test_a15_the_journal_accepts_the_erasure_of_a_label_and_an_address_and_nothi
     assert JournalEntry.objects.filter(pk=entry.pk).erase_personal(label=True) == 1
     entry.refresh_from_db()
     assert (entry.target_label, entry.ip, entry.target_id, entry.action) == ("", None, "7", Action.LOGIN)
+
+
+# --- How the purge finds a person in a text -----------------------------------------------------------------
+
+
+PERSON = Person(
+    ids=(1,),
+    emails=frozenset({"zoe.quenelle@structure.example"}),
+    usernames=frozenset({"zoe.quenelle"}),
+    names=frozenset({"Zoé", "Quenelle"}),
+    phones=frozenset({"06 12 34 56 78"}),
+    full_names=frozenset({"Zoé Quenelle", "Quenelle Zoé"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "strong", "expected"),
+    [
+        ("Bonjour Madame QUENELLE,", False, "Bonjour Madame [compte supprimé],"),
+        ("Signé : zoe quenelle.", True, "Signé : [compte supprimé]."),
+        ("Écrire à Zoe.Quenelle@structure.example", True, "Écrire à [compte supprimé]"),
+        ("courrier-Quenelle.pdf", False, "courrier-[compte supprimé].pdf"),
+        ("Tél. +33 6 12 34 56 78 ou 06.12.34.56.78", True, "Tél. [compte supprimé] ou [compte supprimé]"),
+        ("Madame Quenelle a appelé", True, "Madame Quenelle a appelé"),  # a name alone: only in the person's rows
+        ("Les quenelles de Zoéline", False, "Les quenelles de Zoéline"),  # whole words only
+    ],
+)
+def test_a15_the_purge_finds_the_person_in_a_text_as_a_whole_word_in_any_case(text, strong, expected):
+    assert PERSON.matcher(strong=strong).scrub(text) == expected
+
+
+@pytest.mark.django_db
+def test_a15_the_purge_ends_the_sessions_the_account_still_holds(settings):
+    settings.SESSION_COOKIE_AGE = 400 * 24 * 3600  # longer than the 6 months: the live sessions are decoded
+    account, other = UserFactory(), UserFactory()
+    Client().force_login(account)
+    Client().force_login(other)
+    services.inactivate_account(account, reason=InactivationReason.LEFT_STRUCTURE)
+    with time_machine.travel(timezone.now() + timedelta(days=200), tick=False):
+        assert lifecycle.purge_inactivated_accounts() == 1
+    left = [session.get_decoded().get("_auth_user_id") for session in Session.objects.all()]
+    assert left == [str(other.pk)]
