@@ -3,7 +3,7 @@ personal data, with what the purge does to it, and the columns that look persona
 
 Each app declares the entries of its own models (its `personal_data` module, registered by its AppConfig) and
 of the third-party models it brings, so that this base imports no app. The purge (`accounts.lifecycle`) walks
-the catalogue: each entry applies itself to a batch of accounts in one set-based statement; a test walks
+the catalogue: each entry applies itself to a batch of accounts in one or two set-based statements; a test walks
 `apps.get_models()` and fails on a column that looks personal and is in no entry (tests/accounts/
 test_a15_personal_data.py). SECURITY.md shows the catalogue as a table.
 """
@@ -39,7 +39,7 @@ class Person:
     ids: tuple[int, ...]
     emails: frozenset[str] = frozenset()
     usernames: frozenset[str] = frozenset()
-    names: frozenset[str] = frozenset()  # first names, last names, job titles: each alone and the full names
+    names: frozenset[str] = frozenset()  # first and last names, each alone
     phones: frozenset[str] = frozenset()
     full_names: frozenset[str] = frozenset()
 
@@ -97,7 +97,7 @@ class Matcher:
 
     One regular expression of the thousands of values of a batch costs tens of milliseconds a row in PostgreSQL.
     So the database only picks the candidate rows, those holding a word of a value (each text cut into words
-    compared to the list: a hashed `= ANY`) or a phone as typed; the exact match and the replacement are made
+    compared to the list: a hashed `= ANY`) or the digits of a phone; the exact match and the replacement are made
     here, on those few rows, with an expression of the values that share a word with the row."""
 
     def __init__(self, values: Iterable[str], phones: Iterable[str]):
@@ -107,7 +107,8 @@ class Matcher:
         for value in values:
             if value.lower() in typed:
                 continue
-            for word in _words(value) or {value.lower()}:
+            # An email by the words of its local part: its domain is the structure's, shared by all its accounts.
+            for word in _words(value.split("@")[0]) or {value.lower()}:
                 self.by_word.setdefault(word, set()).add(value)
 
     def __bool__(self) -> bool:
