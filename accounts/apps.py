@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Comptes et habilitations"
 
     def ready(self):
+        from . import personal_data  # noqa: F401  (its entries in the catalogue of personal data, A15)
         from .permissions import sync_agent_group
 
         # No sender: the conventions permissions appear only when their own app has migrated.

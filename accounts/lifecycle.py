@@ -13,18 +13,14 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conventions import services as convention_services
 from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation, Partenaire
-from core import audit
+from core import audit, personal_data
 from core.models import Action
 from core.working_days import add_working_days
 
@@ -37,10 +33,10 @@ from .models import (
     HabilitationRequest,
     HabilitationReview,
     InactivationReason,
-    PasswordHistory,
     RequestStatus,
     User,
 )
+from .personal_data import person_of
 
 PURGE_AFTER_MONTHS = 6
 
@@ -136,33 +132,13 @@ def purge_inactivated_accounts(*, now: datetime | None = None, dry_run: bool = F
 
 @transaction.atomic
 def _erase(rows) -> int:
-    """One batch of the purge, in a constant number of queries; rows another transaction holds are skipped."""
+    """One batch of the purge, in a constant number of queries; rows another transaction holds are skipped.
+    What identifies the accounts is gathered first, then every entry of the catalogue of personal data
+    (core.personal_data, declared by each app) erases its part, wherever it lives."""
     users = list(rows.select_for_update(skip_locked=True, of=("self",)).only("pk").order_by("pk"))
     if not users:
         return 0
-    ids = [user.pk for user in users]
-    pk_text = Cast("pk", output_field=models.CharField())
-    User.objects.filter(pk__in=ids).update(
-        username=Concat(Value("compte-supprime-"), pk_text),
-        civilite="",
-        last_name="",
-        first_name="",
-        job_title="",
-        phone="",
-        email="",
-        inactivation_comment="",
-        # What set_unusable_password() writes ("!" and random), made distinct per account by its number.
-        password=Concat(Value(make_password(None)), pk_text),
-        state=AccountState.SUPPRIME,
-        state_changed_at=timezone.now(),
-    )
-    User.history.filter(id__in=ids).delete()  # the model history kept the name, email and phone
-    for model in (TOTPDevice, AccountToken, PasswordHistory):
-        model.objects.filter(user_id__in=ids).delete()
-    # Backup codes, then their devices, one DELETE each: the deletion collector would delete the devices,
-    # which have dependents, 100 at a time (no signal listens to these deletions).
-    StaticToken.objects.filter(device__user_id__in=ids).delete()
-    StaticDevice.objects.filter(user_id__in=ids)._raw_delete(StaticDevice.objects.db)
+    personal_data.apply_all(person_of([user.pk for user in users]))
     audit.record_many(Action.ACCOUNT_PURGED, users)  # labelled by their number only
     return len(users)
 

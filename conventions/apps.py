@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ConventionsConfig(AppConfig):
     name = "conventions"
     verbose_name = "Caisses, partenaires et conventions"
+
+    def ready(self):
+        from . import personal_data  # noqa: F401  (its entries in the catalogue of personal data, A15)

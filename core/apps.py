@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Socle"
+
+    def ready(self):
+        from . import personal_data_core  # noqa: F401  (the journal's and the outbox's entries, A15)

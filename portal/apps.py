@@ -6,4 +6,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portail"
 
     def ready(self):
-        from . import signals  # noqa: F401  (journal of logins and failures)
+        from . import (
+            personal_data,  # noqa: F401  (its entries in the catalogue of personal data, A15)
+            signals,  # noqa: F401  (journal of logins and failures)
+        )

@@ -94,6 +94,10 @@ postgres_up() {
     parse_url "$DATABASE_URL" 5432
     PG_HOST="$URL_HOST" PG_PORT="$URL_PORT"
     local user="${URL_USER:-postgres}" db="${URL_PATH:-espace_partenaires}" started=""
+    # The client tools: psql and pg_isready here, pg_dump for the whole-database purge test (A15).
+    if ! have pg_isready || ! have psql || ! have pg_dump; then
+        apt_install postgresql-client || true
+    fi
     if ! have pg_isready || ! have psql; then
         say postgres "INDISPONIBLE : client PostgreSQL absent (pg_isready/psql) -> toute la suite de tests sera ignorée"
         return 0

@@ -19,6 +19,12 @@ class JournalQuerySet(models.QuerySet):
 
     _raw_delete = delete
 
+    def erase_personal(self, *, label: bool) -> int:
+        """The one change the journal accepts (A15): the address, and the label when `label`, of these rows
+        erased; the database trigger refuses any other change."""
+        values = {"ip": None, **({"target_label": ""} if label else {})}
+        return models.QuerySet.update(self, **values)
+
 
 class Action(models.TextChoices):
     LOGIN = "login", "Connexion"
