@@ -831,7 +831,8 @@ def test_access_matrix_delete(client, world, profile):
 
 def test_the_checks_see_what_they_look_for(client, world):
     """On the request's page, read by its technicien: `shows_insured` finds the insured, `Writes` the journal row
-    of the read (P4) and the technicien's read mark (work queue) — else the matrix's checks of what an answer shows or writes would prove nothing."""
+    of the read (P4) and the technicien's read mark (work queue) — else the matrix's checks of what an answer shows
+    or writes would prove nothing."""
     verified_login(client, world["users"]["technicien"])
     path = reverse("demande_detail", args=[world["demande"].reference])
     response, body, written = send(client, "GET", path, None, Writes())
