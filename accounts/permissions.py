@@ -23,6 +23,8 @@ AGENT_PERMISSIONS = {
         # the thread and the request's history, shown on the request's page
         "message": ["view"],
         "demandechange": ["view"],
+        # canned replies: a caisse's own ones are its agents' to keep (national ones: read-only, see their admin)
+        "reponsetype": ["view", "add", "change", "delete"],
     },
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.

@@ -51,6 +51,33 @@ def quota_usage(partenaire: Partenaire, profile: Profile) -> QuotaUsage:
     return QuotaUsage(profile, used, limit)
 
 
+@dataclass(frozen=True)
+class Places:
+    """The gestionnaire's home (A2, A3, A4): places used and allowed per profile, and the invitations not yet
+    accepted (they hold a place)."""
+
+    usage: list[QuotaUsage]
+    invited: list[User]
+
+
+def partner_places(partenaire: Partenaire, *, invited_shown: int = 10) -> Places:
+    """Two queries on the accounts' (partenaire, profile, state) index, whatever the number of accounts."""
+    quotas = quotas_for(partenaire)
+    accounts = User.objects.filter(partenaire=partenaire, state__in=OCCUPYING_STATES)
+    used = accounts.aggregate(
+        gestionnaires=Count("pk", filter=models.Q(profile=Profile.GESTIONNAIRE)),
+        techniciens=Count("pk", filter=models.Q(profile=Profile.TECHNICIEN)),
+    )
+    invited = accounts.filter(state=AccountState.INVITE).order_by("date_joined", "id")[:invited_shown]
+    return Places(
+        usage=[
+            QuotaUsage(Profile.GESTIONNAIRE, used["gestionnaires"], quotas.gestionnaires),
+            QuotaUsage(Profile.TECHNICIEN, used["techniciens"], quotas.techniciens),
+        ],
+        invited=list(invited.only("civilite", "first_name", "last_name", "profile", "date_joined")),
+    )
+
+
 def _check_quota(partenaire: Partenaire, profile: Profile) -> None:
     usage = quota_usage(partenaire, profile)
     if usage.used >= usage.limit:

@@ -58,6 +58,11 @@ DEMANDE_COLUMNS = {
     "state": "state",
     "state_changed_at": "CASE WHEN state = 'envoyee' THEN created_at ELSE least(created_at + (0.2 + r_delay * "
     "least(age, 20)) * interval '1 day', now() - interval '1 minute') END",
+    # The work queues' last change of each side (requests_app.services keeps them): the caisse's last move, the
+    # partner's filing.
+    "caisse_changed_at": "CASE WHEN state = 'envoyee' THEN NULL ELSE least(created_at + (0.2 + r_delay * "
+    "least(age, 20)) * interval '1 day', now() - interval '1 minute') END",
+    "partner_changed_at": "created_at",
     "assigned_to_id": f"CASE WHEN state = 'envoyee' THEN NULL ELSE {_pick('agents', 'r_agent')} END",
     "form_token": "md5('bench:' || n)::uuid",
     "assure_civilite": "(%(civilites)s::text[])[fi]",

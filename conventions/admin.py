@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from core.admin_actions import ConfirmForm, ObjectAction, ObjectActionsMixin, attach_errors
 from core.admin_history import HistoryAdmin
 from core.admin_inlines import ConstraintCheckedFormSet, LabelledTabularInline
-from core.admin_scoping import CaisseScopedAdmin
+from core.admin_scoping import CaisseScopedAdmin, VisibleRelatedFieldListFilter
 from core.dates import PlausibleDateField
 from core.guard import FreeTextField
 from core.uploads import check_upload
@@ -227,7 +227,7 @@ class ConventionUtilisationInline(admin.StackedInline):
 class ConventionMetierAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     form = ConventionMetierForm
     list_display = ["partenaire", "caisse", "reference", "start_date", "end_date", "status"]
-    list_filter = ["status", "caisse"]
+    list_filter = ["status", ("caisse", VisibleRelatedFieldListFilter)]
     list_select_related = ["partenaire", "caisse"]
     search_fields = ["partenaire__name", "partenaire__siret", "reference"]
     autocomplete_fields = ["partenaire"]
@@ -346,7 +346,7 @@ class TerminateForBreachForm(forms.Form):
 class ConventionUtilisationAdmin(ObjectActionsMixin, CaisseScopedAdmin, HistoryAdmin):
     form = ConventionUtilisationForm
     list_display = ["__str__", "signed_on", "status", "services"]
-    list_filter = ["status", "convention_metier__caisse"]
+    list_filter = ["status", ("convention_metier__caisse", VisibleRelatedFieldListFilter)]
     list_select_related = ["convention_metier__partenaire", "convention_metier__caisse"]
     search_fields = ["convention_metier__partenaire__name", "deliberation_reference"]
     autocomplete_fields = ["convention_metier"]

@@ -33,6 +33,8 @@ class ObjectAction:
     irreversible: bool = False
     permitted: Callable[[Any], bool] = lambda request: True  # who may run it, from the request's user
     form_kwargs: Callable[[Any], dict] = field(default=lambda obj: {})
+    # A posted form may ask to be shown again, changed, without running (a canned reply inserted): the form to show.
+    refill: Callable[[forms.Form], forms.Form | None] = lambda form: None
 
 
 class ObjectActionsMixin:
@@ -84,7 +86,10 @@ class ObjectActionsMixin:
         form = action.form_class(
             request.POST if bound else None, request.FILES if bound else None, **action.form_kwargs(obj)
         )
-        if request.method == "POST" and form.is_valid():
+        refilled = action.refill(form) if bound else None
+        if refilled is not None:
+            form = refilled  # shown again: nothing run, nothing saved
+        elif bound and form.is_valid():
             try:
                 message = action.run(obj, form.cleaned_data, request)
             except ValidationError as exc:

@@ -27,6 +27,21 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [item for item in value if readable(item)], attr)
 
 
+class VisibleRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a relation offering only the objects the viewer may see (the related model's
+    `visible_to`): an agent's "Par caisse" lists its caisses, never the others' names. With one choice
+    left, the filter hides itself (Django's rule)."""
+
+    def field_choices(self, field, request, model_admin):
+        queryset = field.related_model._default_manager.all()
+        if hasattr(queryset, "visible_to"):
+            queryset = queryset.visible_to(request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
 class CaisseScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

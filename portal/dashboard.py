@@ -14,7 +14,7 @@ from accounts.models import (
 from accounts.quotas import partners_over_quota
 from conventions.models import Partenaire
 from core.working_days import add_working_days
-from requests_app.models import OPEN_STATES, Demande, DemandeState, overdue_q
+from requests_app.models import OPEN_STATES, Demande, DemandeState, overdue_q, unread_q
 
 
 def _url(name: str, query: str = "") -> str:
@@ -61,6 +61,12 @@ def queues(user) -> dict:
         "cards": [
             ("Demandes sans agent", open_demandes["unassigned"], _url(demandes_url, "agent=personne")),
             ("Mes demandes en cours", open_demandes["mine"], _url(demandes_url, "agent=moi")),
+            (
+                "Messages de partenaires non lus sur mes demandes",
+                # The agent's own requests (the index on assigned_to), each probed in the read marks' index.
+                Demande.objects.visible_to(user).filter(assigned_to=user).filter(unread_q(user)).count(),
+                _url(demandes_url, "agent=moi&lecture=non_lues"),
+            ),
             ("Demandes en retard", open_demandes["late"], _url(demandes_url, "retard=oui")),
             (
                 "Habilitations à traiter sous 5 jours ouvrés",

@@ -238,6 +238,9 @@ DEMANDE_PROCESSING_DAYS = {
     "document": env_int("DELAY_DOCUMENT_DAYS", 5),
 }
 
+# A request the other side changed is shown "Nouveau" (work queues) until opened, or for this many days at most.
+DEMANDE_UNREAD_DAYS = env_int("DEMANDE_UNREAD_DAYS", 60)
+
 # Antivirus daemon (requests_app uses it for attachments).
 CLAMD_HOST = os.environ.get("CLAMD_HOST", "127.0.0.1")
 CLAMD_PORT = env_int("CLAMD_PORT", 3310)

@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Profile
-from accounts.quotas import quotas_for
+from accounts.services import partner_places
 from conventions import access
 from conventions.models import Caisse
+from requests_app.queue import partner_queue
 
 from . import health
 from .forms import LoginForm
@@ -42,8 +43,9 @@ def home(request):
     if user.is_partner:
         conventions = access.conventions_granting_access(user.partenaire).order_by("convention_metier__caisse__name")
         context["conventions"] = conventions
+        context["queue"] = partner_queue(user)
         if user.is_gestionnaire:
-            context["quotas"] = quotas_for(user.partenaire)
+            context["places"] = partner_places(user.partenaire)
     return render(request, f"portal/home_{user.profile}.html", context)
 
 

@@ -25,7 +25,17 @@ from core.models import Action
 from core.pagination import CappedPaginator
 
 from . import services
-from .models import TRANSITIONS, Demande, DemandeChange, DemandeKind, DemandeState, Message, overdue_q
+from .models import (
+    TRANSITIONS,
+    Demande,
+    DemandeChange,
+    DemandeKind,
+    DemandeState,
+    Message,
+    ReponseType,
+    overdue_q,
+    unread_q,
+)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -56,6 +66,21 @@ class AssignedFilter(admin.SimpleListFilter):
             return queryset.filter(assigned_to=request.user)
         if self.value() == "personne":
             return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class UnreadFilter(admin.SimpleListFilter):
+    """Requests with a partner's message or filing the agent has not opened since (work queues)."""
+
+    title = "lecture"
+    parameter_name = "lecture"
+
+    def lookups(self, request, model_admin):
+        return [("non_lues", "Messages du partenaire non lus")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "non_lues":
+            return queryset.filter(unread_q(request.user))
         return queryset
 
 
@@ -170,7 +195,41 @@ class DemandeChangeInline(LabelledTabularInline):
         return change.new_display
 
 
+class ReponseTypeSelect(forms.Select):
+    """The canned replies, each option carrying its text for the script that fills the message in place
+    (static/portal/reponses_types.js); without the script, "Insérer" posts the form, which comes back with
+    the text inserted and nothing sent."""
+
+    INSERT = "inserer"
+
+    class Media:
+        js = ["portal/reponses_types.js"]
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-body"] = instance.body
+        return option
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        return format_html(
+            '{} <button type="submit" name="{}" value="1" class="button" data-reponse-type-insert>Insérer</button>',
+            select,
+            self.INSERT,
+        )
+
+
 class AnswerForm(forms.Form):
+    reponse_type = forms.ModelChoiceField(
+        label="Réponse type",
+        queryset=ReponseType.objects.none(),
+        required=False,
+        empty_label="Choisir une réponse type",
+        widget=ReponseTypeSelect,
+        help_text="Son texte s'ajoute au message, que vous complétez avant l'envoi.",
+    )
     body = FreeTextField(label="Message", widget=forms.Textarea(attrs={"rows": 5, "cols": 80}))
     internal = forms.BooleanField(label="Note interne (jamais montrée au partenaire)", required=False)
     new_state = forms.ChoiceField(label="Nouvel état", required=False)
@@ -197,11 +256,35 @@ class AnswerForm(forms.Form):
             del self.fields["files"]
         if demande.kind != DemandeKind.RENDEZ_VOUS:
             del self.fields["appointment_at"], self.fields["appointment_place"]
+        replies = ReponseType.objects.for_caisse(demande.caisse_id)
+        self.fields["reponse_type"].queryset = replies
+        self.demande = demande
+
+    def with_reply_inserted(self):
+        """ "Insérer" without the script: the same form again, the canned reply's text added to the message,
+        nothing sent (no file kept either: the browser sends it again with the answer)."""
+        if ReponseTypeSelect.INSERT not in self.data:
+            return None
+        initial = {name: self.data.get(name) for name in self.fields if name not in ("files", "reponse_type")}
+        initial["internal"] = bool(self.data.get("internal"))
+        chosen = self.fields["reponse_type"].queryset.filter(pk=_digits(self.data.get("reponse_type"))).first()
+        if chosen is not None:
+            typed = (initial.get("body") or "").rstrip()
+            initial["body"] = f"{typed}\n\n{chosen.body}" if typed else chosen.body
+        form = AnswerForm(initial=initial, demande=self.demande)
+        if chosen is None:
+            form.fields["reponse_type"].help_text = "Choisissez une réponse type avant d'appuyer sur « Insérer »."
+        return form
 
     def clean(self):
         data = super().clean()
         _refuse_documents_to_non_habilite(self)
         return data
+
+
+def _digits(value) -> int | None:
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 class AssignForm(forms.Form):
@@ -319,6 +402,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
         "state",
         "kind",
         AssignedFilter,
+        UnreadFilter,
         OverdueFilter,
         CaisseFilter,
         PartenaireFilter,
@@ -345,6 +429,7 @@ class DemandeAdmin(ObjectActionsMixin, CaisseScopedAdmin):
             form_kwargs=lambda demande: {"demande": demande},
             available=lambda demande: not demande.is_final,
             run=_answer,
+            refill=lambda form: form.with_reply_inserted(),
             description="Le partenaire reçoit un email avec la référence et un lien, jamais le contenu.",
         ),
         ObjectAction(

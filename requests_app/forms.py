@@ -13,6 +13,7 @@ from core.guard import FreeTextField, no_nir_validator
 
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
 from .models import Delivery, DemandeKind, DemandeState, DocumentType, DossierType, Modality, SignalementNature, Urgency
+from .queue import SUIVI_CHOICES
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -203,6 +204,7 @@ class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous")] + DemandeKind.choices)
     state = forms.ChoiceField(label="État", required=False)
     caisse = forms.TypedChoiceField(label="Caisse", required=False, coerce=int, empty_value=None)
+    suivi = forms.ChoiceField(label="Suivi", required=False, choices=SUIVI_CHOICES)
     since = DayMonthYearField(label="Déposée depuis le", required=False)
     until = DayMonthYearField(label="Jusqu'au", required=False)
 

@@ -22,6 +22,7 @@ from .models import (
     Demande,
     DemandeChange,
     DemandeKind,
+    DemandeLecture,
     DemandeState,
     Direction,
     Message,
@@ -129,6 +130,7 @@ def submit_demande(*, user, caisse, kind: DemandeKind, fields: dict, message: st
         filed_by=user,
         created_at=now,
         state_changed_at=now,
+        partner_changed_at=now,
         form_token=form_token,
         **fields,
     )
@@ -182,6 +184,8 @@ def add_message(demande: Demande, *, author, body: str, form_token=None, interna
         _claim(author, form_token, demande, message)
     if side == Side.PARTENAIRE and demande.state == DemandeState.EN_ATTENTE:
         _move(demande, DemandeState.EN_COURS, by=author)
+    if not internal:
+        _changed(demande, side, message.created_at)
     if side == Side.CAISSE and not internal:
         notify_partner(demande, "answer")
     return message
@@ -201,6 +205,15 @@ def _move(demande: Demande, to_state: DemandeState, *, by) -> None:
     demande.state = to_state
     demande.state_changed_at = now
     demande.save(update_fields=["state", "state_changed_at"])
+    if not by.is_partner:  # the partner's own reply moving it back to "en cours" is no news to the partner
+        _changed(demande, Side.CAISSE, now)
+
+
+def _changed(demande: Demande, side: Side, at) -> None:
+    """The last change of one side, which makes the request "non lue" for the other side (work queues)."""
+    field = "caisse_changed_at" if side == Side.CAISSE else "partner_changed_at"
+    setattr(demande, field, at)
+    demande.save(update_fields=[field])
 
 
 def _value(value) -> str:
@@ -255,7 +268,15 @@ def partner_may_see(piece: PieceJointe) -> bool:
 
 
 def record_read(demande: Demande, user) -> None:
+    """P4: every opening of a request is journaled; it also marks the request read for that user only (work
+    queues), in one statement whatever the races between two tabs."""
     audit.record(Action.DEMANDE_READ, actor=user, target=demande)
+    DemandeLecture.objects.bulk_create(
+        [DemandeLecture(user=user, demande=demande, read_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user", "demande"],
+        update_fields=["read_at"],
+    )
 
 
 def record_download(piece: PieceJointe, user) -> None:
@@ -307,6 +328,8 @@ def answer(
     _claim(agent, token, demande, message)
     if appointment_at:
         _set_appointment(demande, appointment_at, appointment_place.strip(), by=agent)
+    if not internal or appointment_at:
+        _changed(demande, Side.CAISSE, timezone.now())
     if not internal:
         notify_partner(demande, "answer")
     elif new_state:

@@ -5,6 +5,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,9 +18,9 @@ from core.dates import day_range
 from core.form_flow import attach_errors
 from core.pagination import CappedPaginator
 
-from . import services
+from . import queue, services
 from .forms import FORMS, HistoryFilterForm, ReplyForm
-from .models import Demande, DemandeKind, DemandeState, Message, PieceJointe
+from .models import Demande, DemandeKind, DemandeState, Message, PieceJointe, overdue_q, unread_q
 
 PAGE_SIZE = 25
 
@@ -126,6 +127,10 @@ def _history(request):
         if data["caisse"]:
             demandes = demandes.filter(caisse_id=data["caisse"])
         demandes = demandes.filter(**day_range(data["since"], data["until"]))
+        if data["suivi"] == queue.SUIVI_NON_LUES:  # in the order of the home page's block, on its index
+            demandes = queue.unread(demandes, user)
+        elif data["suivi"] == queue.SUIVI_EN_RETARD:
+            demandes = demandes.filter(overdue_q(timezone.localdate()))
     return form, demandes
 
 
@@ -133,7 +138,10 @@ def _history(request):
 def history(request):
     """D8: every request of the structure, filtered, searched, paginated."""
     form, demandes = _history(request)
-    page = CappedPaginator(demandes.select_related("caisse", "filed_by"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # "Nouveau" on the rows of the page: one probe of the read marks' index per row shown.
+    unread = ExpressionWrapper(unread_q(request.user), output_field=BooleanField())
+    demandes = demandes.select_related("caisse", "filed_by").annotate(is_unread=unread)
+    page = CappedPaginator(demandes, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -22,3 +22,5 @@ from .demande import (  # noqa: F401
     Urgency,
     overdue_q,
 )
+from .reading import DemandeLecture, changed_field, unread_q  # noqa: F401
+from .reponse_type import ReponseType  # noqa: F401

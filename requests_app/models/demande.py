@@ -138,6 +138,10 @@ class Demande(models.Model):
     assigned_to = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="agent en charge"
     )
+    # The last change the other side should notice (work queues): set by requests_app.services only. The caisse's
+    # answers, moves and appointments for the partner; the partner's filing and messages for the caisse.
+    caisse_changed_at = models.DateTimeField("modifiée par la caisse le", null=True, blank=True, editable=False)
+    partner_changed_at = models.DateTimeField("modifiée par le partenaire le", null=True, blank=True, editable=False)
     # One form, one request: a reload or a double click posts the same token (D7).
     form_token = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
@@ -206,6 +210,17 @@ class Demande(models.Model):
                 fields=["state_changed_at"],
                 name="demande_to_erase",
                 condition=Q(state__in=CLOSED_STATES, erased_at__isnull=True),
+            ),
+            # The partner's work queue (portal home): its late requests oldest first, its unread answers newest.
+            models.Index(
+                fields=["partenaire", "created_at", "id"],
+                name="demande_partner_open",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            models.Index(
+                fields=["partenaire", "-caisse_changed_at", "-id"],
+                name="demande_partner_answered",
+                condition=Q(caisse_changed_at__isnull=False),
             ),
         ]
         constraints = [

@@ -46,7 +46,7 @@ from core.models import Action, HealthTerm
 from portal import content
 from portal.models import DocumentCategory, DocumentPartenaire, MaintenanceNotice
 from requests_app import services as demande_services
-from requests_app.models import DemandeKind, Direction, PieceJointe
+from requests_app.models import DemandeKind, Direction, PieceJointe, ReponseType
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import CaisseFactory, DomaineEmailFactory, partner_with_access
@@ -146,6 +146,7 @@ EXPECTED: dict[str, dict] = {
     "admin/core/journalentry/<path:object_id>/": admin_shortcut("core_journalentry"),
     "admin/portal/maintenancenotice/<path:object_id>/": admin_shortcut("portal_maintenancenotice"),
     "admin/requests_app/demande/<path:object_id>/": admin_shortcut("requests_app_demande"),
+    "admin/requests_app/reponsetype/<path:object_id>/": admin_shortcut("requests_app_reponsetype"),
     "admin/core/healthterm/<path:object_id>/": admin_shortcut("core_healthterm"),
     "admin:accounts_accountincident_action": back_office(200, 404, 200),
     "admin:accounts_accountincident_add": back_office(403, 403, 403),
@@ -240,6 +241,12 @@ EXPECTED: dict[str, dict] = {
     "admin:portal_maintenancenotice_changelist": back_office(200, 200, 200),
     "admin:portal_maintenancenotice_delete": back_office(200, 404, 200),
     "admin:portal_maintenancenotice_history": back_office(200, 404, 200),
+    # Canned replies: a caisse's own are its agents' (another caisse's: 404); the list shows the national ones too.
+    "admin:requests_app_reponsetype_add": back_office(200, 200, 200),
+    "admin:requests_app_reponsetype_change": back_office(200, 404, 200),
+    "admin:requests_app_reponsetype_changelist": back_office(200, 200, 200),
+    "admin:requests_app_reponsetype_delete": back_office(200, 404, 200),
+    "admin:requests_app_reponsetype_history": back_office(200, 404, 200),
     # CNIL right of access: every agent reaches the form; the export keeps to the requests it may see.
     "admin:requests_app_demande_access_report": back_office(200, 200, 200),
     "admin:requests_app_demande_action": back_office(200, 404, 200),
@@ -621,6 +628,7 @@ def build_world():
         HabilitationReview(partenaire=partenaire, due_on=timezone.localdate() + timedelta(days=30)), actor=agent
     )
     term = HealthTerm.objects.create(term="matriceterme")
+    reponse_type = ReponseType.objects.create(caisse=caisse, title="Réponse de la matrice", body="Bien reçu.")
     entry = audit.record(Action.DEMANDE_READ, actor=technicien, target=demande)
 
     admin_objects = {
@@ -640,6 +648,7 @@ def build_world():
         "portal_maintenancenotice": notice,
         "requests_app_demande": demande,
         "core_healthterm": term,
+        "requests_app_reponsetype": reponse_type,
     }
     return {
         "users": users,
@@ -827,13 +836,14 @@ def test_access_matrix_delete(client, world, profile):
 
 def test_the_checks_see_what_they_look_for(client, world):
     """On the request's page, read by its technicien: `shows_insured` finds the insured, `Writes` the journal row
-    of the read (P4) — else the matrix's checks of what an answer shows or writes would prove nothing."""
+    of the read (P4) and the technicien's read mark (work queue) — else the matrix's checks of what an answer shows
+    or writes would prove nothing."""
     verified_login(client, world["users"]["technicien"])
     path = reverse("demande_detail", args=[world["demande"].reference])
     response, body, written = send(client, "GET", path, None, Writes())
     assert response.status_code == 200
     assert shows_insured(body)
-    assert written == ["portal_journalentry"]
+    assert written == ["portal_journalentry", "requests_app_demandelecture"]
 
 
 def test_an_agent_of_another_caisse_lists_none_of_the_caisse_objects(client, world):

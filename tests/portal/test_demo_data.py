@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Profile, User
 from conventions import access
 from conventions.models import Caisse, ConventionMetier, Partenaire, Referent
+from requests_app.models import Demande, DemandeKind, Message, ReponseType, Side, unread_q
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +48,17 @@ def test_demo_logins_are_refused_when_debug_is_off(settings, client):
     client.logout()
     settings.DEBUG = False
     assert not client.login(username="demo.technicien", password=settings.DEMO_PASSWORD)
+
+
+def test_demo_data_has_an_unread_answer_for_the_technicien_and_canned_replies(settings):
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=StringIO())
+    call_command("load_demo_data", stdout=StringIO())  # still one answer, still two replies
+    technicien = User.objects.get(username="demo.technicien")
+    unread = Demande.objects.visible_to(technicien).filter(unread_q(technicien))
+    assert [d.kind for d in unread] == [DemandeKind.CONTACT]
+    assert Message.objects.filter(side=Side.CAISSE).count() == 1
+    assert {(r.caisse.code if r.caisse else None, r.title) for r in ReponseType.objects.all()} == {
+        (None, "Accusé de réception"),
+        ("597", "Pièce justificative manquante"),
+    }

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from accounts.permissions import sync_agent_group
 from core.text import fold
-from requests_app.models import Demande, DemandeKind, DemandeState
+from requests_app.models import Demande, DemandeKind, DemandeLecture, DemandeState
 from requests_app.retention import erase_closed_requests
+from requests_app.services import record_read
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import CaisseFactory, partner_with_access
@@ -204,3 +205,52 @@ def test_p6_retention_reads_the_closed_requests_not_yet_erased_by_their_partial_
     (sql,) = [q["sql"] for q in queries.captured_queries if f'FROM "{TABLE}"' in q["sql"]]
     nodes = plan_nodes(sql)
     assert "demande_to_erase" in {n.get("Index Name") for n in nodes}, sql
+
+
+# --- The work queues (issue 13): each block of the partner's home and each history filter on its index -------
+
+
+@pytest.fixture
+def answered(volume):
+    """Half the requests answered by the caisse within the last weeks; the big structure's technicien opened a
+    few of them."""
+    now = timezone.now()
+    rows = volume["rows"]
+    for n, demande in enumerate(rows[::2]):
+        demande.caisse_changed_at = now - timedelta(minutes=7 * n)
+    Demande.objects.bulk_update(rows[::2], ["caisse_changed_at"], batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {TABLE}")
+    return volume
+
+
+def test_d8_home_blocks_each_on_their_index(client, answered):
+    user = UserFactory(partenaire=answered["big"].convention_metier.partenaire)
+    read = [d for d in answered["rows"][::20] if d.partenaire_id == user.partenaire_id][:50]
+    for demande in read:
+        record_read(demande, user)
+    assert DemandeLecture.objects.filter(user=user).count() == len(read)
+    verified_login(client, user)
+    queries = demande_queries(client, reverse("home"))
+    assert len(queries) == 3
+    used = set()
+    for sql in queries:
+        nodes = plan_nodes(sql)
+        assert all(n["Node Type"] != "Seq Scan" for n in nodes), sql
+        assert not [n for n in nodes if n["Node Type"] == "Sort" and n["Plan Rows"] > 50], sql
+        used |= {n.get("Index Name") for n in nodes}
+    assert {"demande_partner_state", "demande_partner_answered", "demande_partner_open", "lecture_user_demande"} <= used
+
+
+def test_d8_history_unread_and_late_filters_use_the_work_queue_indexes(technicien, answered):
+    assert_served(technicien, reverse("demandes") + "?suivi=non_lues", {"demande_partner_answered"})
+    assert_served(technicien, reverse("demandes") + "?suivi=en_retard", {"demande_partner_open"})
+
+
+def test_d7_dashboard_unread_partner_messages_use_the_agents_requests_index(agent, answered):
+    queries = demande_queries(agent, reverse("admin:index"))
+    unread = [sql for sql in queries if "assigned_to_id" in sql and "requests_app_demandelecture" in sql]
+    assert len(unread) == 1
+    nodes = plan_nodes(unread[0])
+    assert all(n["Node Type"] != "Seq Scan" for n in nodes)
+    assert any("assigned_to" in (n.get("Index Name") or "") for n in nodes)

@@ -21,8 +21,8 @@ from conventions.models import (
     Partenaire,
     Referent,
 )
-from requests_app.models import DemandeKind
-from requests_app.services import submit_demande
+from requests_app.models import Demande, DemandeKind, ReponseType, Side
+from requests_app.services import answer, submit_demande
 
 CAISSES = [
     {
@@ -180,6 +180,24 @@ DEMO_DEMANDES = [
 ]
 
 
+# The caisse's answer the demo technicien has not read yet (the home page's "Nouvelles réponses de la caisse").
+DEMO_ANSWER = (
+    "Bonjour, le courrier de septembre a bien été reçu : le dossier est en cours d'examen, une réponse sera "
+    "envoyée à la personne sous quinze jours."
+)
+
+# Canned replies (réponses types): one national, one of the demo caisse (code 597).
+DEMO_REPONSES_TYPES = [
+    (None, "Accusé de réception", "Bonjour, nous avons bien reçu votre demande et revenons vers vous rapidement."),
+    (
+        "597",
+        "Pièce justificative manquante",
+        "Bonjour, il manque une pièce pour traiter la demande : merci de nous transmettre un justificatif de "
+        "ressources récent en pièce jointe de votre réponse.",
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent). Refusé lorsque DEBUG est désactivé."
 
@@ -194,6 +212,7 @@ class Command(BaseCommand):
                 version="2026.1", defaults={"body": DEMO_CGU_BODY, "published_at": timezone.now()}
             )
             self._demandes(caisses["597"])
+            self._reponses_types(caisses)
         self.stdout.write(self.style.SUCCESS("Données de démonstration à jour."))
         self.stdout.write(
             f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD} ; code de double "
@@ -266,6 +285,15 @@ class Command(BaseCommand):
                 message=message,
                 form_token=uuid.UUID(token),
             )
+
+        # The first one answered by the caisse, once: a new answer on the technicien's home page.
+        contact = Demande.objects.get(form_token=uuid.UUID(DEMO_DEMANDES[0][0]))
+        if not contact.messages.filter(side=Side.CAISSE).exists():
+            answer(contact, agent=User.objects.get(username="demo.agent"), body=DEMO_ANSWER)
+
+    def _reponses_types(self, caisses):
+        for code, title, body in DEMO_REPONSES_TYPES:
+            ReponseType.objects.get_or_create(caisse=caisses.get(code), title=title, defaults={"body": body})
 
     def _logins(self, caisses, partenaires):
         agents = Group.objects.filter(name=AGENT_GROUP).first() or sync_agent_group()
