@@ -54,7 +54,7 @@ class Browser:
     def open(self, url, data=None, headers=None):
         request = urllib.request.Request(url, data=data, headers=headers or {})
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
                 return response.status, response.geturl(), response.read()
         except urllib.error.HTTPError as error:
             with error:
@@ -102,7 +102,9 @@ def sign_in(browser, node, user):
     token = hidden(page, "csrfmiddlewaretoken")
     status, url, page = browser.post(url, {"csrfmiddlewaretoken": token, "code": totp_code(user)})
     if "/cgu/" in url:
-        status, url, page = browser.post(url, {"csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"), "accept": "on"})
+        status, url, page = browser.post(
+            url, {"csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"), "accept": "on"}
+        )
     assert status == 200 and "/connexion/" not in url and "/2fa/" not in url, (status, url)
 
 
@@ -231,4 +233,6 @@ def test_two_nodes_share_sessions_csrf_files_jobs_and_lockouts(
         assert status == 429
 
     for node in ("node-a", "node-b"):  # nothing written to either node's disk
-        assert not (tmp_path / node / "private-media").exists() or not any((tmp_path / node / "private-media").iterdir())
+        assert not (tmp_path / node / "private-media").exists() or not any(
+            (tmp_path / node / "private-media").iterdir()
+        )

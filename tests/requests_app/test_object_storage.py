@@ -28,7 +28,9 @@ def technicien(client, convention):
     return user
 
 
-def test_d5_an_upload_is_written_to_the_bucket_and_read_back_through_the_view(client, convention, technicien, object_storage):
+def test_d5_an_upload_is_written_to_the_bucket_and_read_back_through_the_view(
+    client, convention, technicien, object_storage
+):
     sent = clean_pdf()
     response = post_demande(client, convention, DemandeKind.CONTACT, files=[sent])
     assert response.status_code == 302
