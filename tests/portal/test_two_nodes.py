@@ -52,9 +52,9 @@ class Browser:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
     def open(self, url, data=None, headers=None):
-        request = urllib.request.Request(url, data=data, headers=headers or {})
+        request = urllib.request.Request(url, data=data, headers=headers or {})  # noqa: S310 (the nodes: http)
         try:
-            with self.opener.open(request, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
+            with self.opener.open(request, timeout=30) as response:
                 return response.status, response.geturl(), response.read()
         except urllib.error.HTTPError as error:
             with error:
