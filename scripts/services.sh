@@ -266,7 +266,8 @@ clamd_up() {
         say clamd "OK  $CLAMD_HOST:$CLAMD_PORT (signature de test détectée)"
         return 0
     fi
-    if clamd_pid >/dev/null; then
+    # Ours only if started from this checkout for this very port (another checkout's clamd is not ours to restart).
+    if clamd_pid >/dev/null && grep -qx "TCPSocket $CLAMD_PORT" "$CLAMD_DIR/clamd.conf" 2>/dev/null; then
         clamd_down >/dev/null  # ours, but it does not scan: started again below with a fresh database
         started=" (redémarré : il ne détectait plus la signature de test)"
     elif port_open "$CLAMD_HOST" "$CLAMD_PORT"; then
@@ -369,7 +370,7 @@ seaweedfs_up() {
         say seaweedfs "OK  http://$S3_HOST:$S3_PORT (put/get)"
         return 0
     fi
-    if pid="$(pid_alive "$SEAWEED_DIR/weed.pid")"; then
+    if pid="$(pid_alive "$SEAWEED_DIR/weed.pid")" && [ "$(cat "$SEAWEED_DIR/port" 2>/dev/null)" = "$S3_PORT" ]; then
         if wait_for 20 s3_works; then  # ours, maybe still starting
             say seaweedfs "OK  http://$S3_HOST:$S3_PORT (put/get)"
             return 0
@@ -391,6 +392,7 @@ seaweedfs_up() {
         -master.volumeSizeLimitMB=64 -volume.max=0 \
         </dev/null >>"$SEAWEED_DIR/weed.log" 2>&1 &
     echo $! >"$SEAWEED_DIR/weed.pid"
+    echo "$S3_PORT" >"$SEAWEED_DIR/port"
     if ! wait_for 90 s3_works; then
         say seaweedfs "INDISPONIBLE : pas de put/get sur http://$S3_HOST:$S3_PORT après 90 s (voir $SEAWEED_DIR/weed.log) -> tests marqués 's3' ignorés"
         return 0
@@ -462,7 +464,8 @@ pgbouncer_up() {
         say pgbouncer "OK  127.0.0.1:$PGBOUNCER_PORT (requête routée vers $PG_HOST:$PG_PORT)"
         return 0
     fi
-    if pid="$(pid_alive "$PGBOUNCER_DIR/pgbouncer.pid")"; then
+    if pid="$(pid_alive "$PGBOUNCER_DIR/pgbouncer.pid")" &&
+        grep -qx "listen_port = $PGBOUNCER_PORT" "$PGBOUNCER_DIR/pgbouncer.ini" 2>/dev/null; then
         stop_pid "$pid" 10
         started=" (redémarré : il ne routait plus les requêtes)"
     elif port_open 127.0.0.1 "$PGBOUNCER_PORT"; then
