@@ -1,7 +1,7 @@
 """Two web nodes, one state (README, « Plusieurs nœuds »): two real gunicorn processes, each in its own working
 directory with its own (unused) media directory — no shared disk — on the same PostgreSQL (through PgBouncer in
 transaction mode), Redis and S3 object store. A technicien signs in on node A and files with an attachment a form
-loaded from A but posted to B (session and CSRF shared); the agent of the caisse signs in on B and downloads the
+loaded from A but posted to B (session and CSRF shared); a lexicon term added afterwards is refused by B; the agent of the caisse signs in on B and downloads the
 file; the purge job, run by a real Celery worker, removes an abandoned file for both; the lockout counters add up
 across the nodes."""
 
@@ -26,6 +26,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import CGU
+from core.models import HealthTerm, HealthTermCategory
 from requests_app.models import Demande, PieceJointe
 from tests.accounts.factories import UserFactory
 from tests.conftest import ROOT, celery_worker, free_port, subprocess_env
@@ -192,6 +193,15 @@ def test_two_nodes_share_sessions_csrf_files_jobs_and_lockouts(
         assert (status, url) == (200, f"{b}/demandes/{demande.reference}/")
         piece = demande.pieces.get()
         assert object_storage.read(piece.file.name) == document
+
+        # The lexicon: B compiled it for the request above; a term added since (by the back-office, on any node)
+        # is refused by B at once.
+        HealthTerm.objects.create(term="zorglubite", category=HealthTermCategory.MALADIE)
+        _, _, page = partner.get(f"{a}{form}")
+        fields = {name: hidden(page, name) for name in ("csrfmiddlewaretoken", "form_token")}
+        status, url, page = partner.post(f"{b}{form}", {**fields, **INSURED, "message": "Suivi de sa zorglubite."})
+        assert (status, url) == (200, f"{b}{form}") and "zorglubite" in page.decode()
+        assert Demande.objects.count() == 1
 
         staff = Browser()
         sign_in(staff, b, agent)
