@@ -1,9 +1,9 @@
 """Two web nodes, one state (README, « Plusieurs nœuds »): two real gunicorn processes, each in its own working
 directory with its own (unused) media directory — no shared disk — on the same PostgreSQL (through PgBouncer in
 transaction mode), Redis and S3 object store. A technicien signs in on node A and files with an attachment a form
-loaded from A but posted to B (session and CSRF shared); a lexicon term added afterwards is refused by B; the agent of the caisse signs in on B and downloads the
-file; the purge job, run by a real Celery worker, removes an abandoned file for both; the lockout counters add up
-across the nodes."""
+loaded from A but posted to B (session and CSRF shared); a lexicon term added afterwards is refused by B; the
+agent of the caisse signs in on B and downloads the file; the purge job, run by a real Celery worker, removes an
+abandoned file for both; the lockout counters add up across the nodes."""
 
 import http.cookiejar
 import os
