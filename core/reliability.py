@@ -44,8 +44,8 @@ class DatabaseUnavailableMiddleware:
         ):
             logger.error("base de données injoignable : %s", type(exception).__name__)
             return unavailable_response()
-        if isinstance(exception, OBJECT_STORE_ERRORS):
-            # A download while the object store is down: nothing was sent, the journal has no read (views).
+        if isinstance(exception, OBJECT_STORE_ERRORS) or isinstance(exception.__cause__, OBJECT_STORE_ERRORS):
+            # The object store down where no form catches it (a download, a back-office upload): a French 503.
             logger.error("stockage objet injoignable : %s", type(exception).__name__)
             return unavailable_response()
         return None
