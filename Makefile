@@ -25,7 +25,7 @@ run: install
 	@echo "Portail : http://$(HOST):$(PORT)/  (back-office : http://$(HOST):$(PORT)/admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## make services: démarre PostgreSQL, Redis, clamd et installe Chromium si besoin.
+## make services: démarre PostgreSQL, Redis, clamd, SeaweedFS (S3), PgBouncer et installe Chromium si besoin.
 services:
 	scripts/services.sh up
 

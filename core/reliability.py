@@ -1,4 +1,4 @@
-"""With the database down, the portal answers a French 503 page, never a traceback."""
+"""With the database or the object store down, the portal answers a French 503 page, never a traceback."""
 
 import logging
 
@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from psycopg.errors import QueryCanceled
+
+from core.object_storage import OBJECT_STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError)
@@ -41,6 +43,10 @@ class DatabaseUnavailableMiddleware:
             isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
         ):
             logger.error("base de données injoignable : %s", type(exception).__name__)
+            return unavailable_response()
+        if isinstance(exception, OBJECT_STORE_ERRORS) or isinstance(exception.__cause__, OBJECT_STORE_ERRORS):
+            # The object store down where no form catches it (a download, a back-office upload): a French 503.
+            logger.error("stockage objet injoignable : %s", type(exception).__name__)
             return unavailable_response()
         return None
 

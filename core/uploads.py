@@ -10,6 +10,7 @@ bytes in the private default storage under a random name (the user's file name i
 
 import hashlib
 import io
+import logging
 import os
 import re
 import unicodedata
@@ -29,6 +30,9 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadWarning
 
 from core import antivirus
+from core.object_storage import STORAGE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 DISPLAY_NAME_MAX_CHARS = 120
 # Largest image we decode (width × height). 50 Mpx covers an A4 page scanned at 600 dpi (35 Mpx) and a 50 Mpx
@@ -353,7 +357,17 @@ def store(checked: CheckedFile, folder: str = "pieces-jointes") -> str:
     kind = KINDS_BY_NAME[checked.kind]
     today = timezone.localdate()
     name = f"{folder}/{today:%Y}/{today:%m}/{uuid.uuid4().hex}{kind.extensions[0]}"
-    return default_storage.save(name, ContentFile(checked.content))
+    try:
+        return default_storage.save(name, ContentFile(checked.content))
+    except STORAGE_ERRORS as exc:
+        # The store is down or refuses our credentials: the file is not kept, the form is (like clamd down).
+        logger.error("Stockage des fichiers indisponible (%s) : pièce refusée", type(exc).__name__)
+        raise _refuse(
+            "Le fichier « %(name)s » n'a pas pu être enregistré : le stockage des documents est momentanément "
+            "indisponible. Réessayez dans quelques minutes. Le reste de votre saisie est conservé.",
+            "storage_unavailable",
+            name=checked.original_name,
+        ) from exc
 
 
 def _stored_extension(name: str) -> str:

@@ -1,9 +1,10 @@
-"""Health of the services the portal depends on: database, Redis (when configured), clamd."""
+"""Health of the services the portal depends on: database, Redis and the object store (when configured), clamd."""
 
 import socket
 
 import redis
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import connection
 
 
@@ -24,11 +25,18 @@ def check_clamd() -> None:
             raise ConnectionError("clamd n'a pas répondu PONG")
 
 
+def check_object_storage() -> None:
+    # A name that never exists: the store answers "absent" with our credentials, or raises (down, refused).
+    storages["default"].exists("healthz/sonde")
+
+
 def report() -> dict[str, str]:
-    """{service: "ok" | "indisponible"}; Redis is only checked when the deployment uses it."""
+    """{service: "ok" | "indisponible"}; Redis and the object store are only checked when the deployment uses them."""
     checks = {"database": check_database, "clamd": check_clamd}
     if settings.REDIS_URL:
         checks["redis"] = check_redis
+    if settings.STORAGES["default"]["BACKEND"].endswith(".S3Storage"):
+        checks["stockage"] = check_object_storage
     results = {}
     for name, check in checks.items():
         try:

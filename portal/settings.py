@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from core.object_storage import s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -125,7 +127,14 @@ DATABASES = {
 # A statement of a web request is stopped after this many milliseconds (0: never), so that one slow query cannot
 # hold a worker while the others wait; the web processes set it (gunicorn.conf.py), jobs and migrations do not.
 DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
-if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+# Behind PgBouncer in transaction pooling mode (README, « Plusieurs nœuds »), a server connection is lent for one
+# transaction only: nothing may outlive it. No server-side cursor (an iterator outside a transaction would lose it),
+# no prepared statement, no session-level SET: the web's statement timeout then belongs to the pool's connect_query.
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+elif DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -175,11 +184,23 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    # Private files (signed conventions, attachments): never under a public URL, served by views.
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": os.environ.get("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private-media"))},
-    },
+    # Private files (signed conventions, attachments): never under a public URL, served by views. A directory by
+    # default (`make run`); an S3-compatible object store when OBJECT_STORAGE_BUCKET is set, so that several web
+    # nodes share them (README, « Stockage objet »).
+    "default": (
+        s3_storage(
+            bucket=os.environ["OBJECT_STORAGE_BUCKET"],
+            endpoint_url=os.environ.get("OBJECT_STORAGE_ENDPOINT_URL", ""),
+            access_key=os.environ.get("OBJECT_STORAGE_ACCESS_KEY_ID", ""),
+            secret_key=os.environ.get("OBJECT_STORAGE_SECRET_ACCESS_KEY", ""),
+            region=os.environ.get("OBJECT_STORAGE_REGION", "us-east-1"),
+        )
+        if os.environ.get("OBJECT_STORAGE_BUCKET")
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": os.environ.get("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private-media"))},
+        }
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

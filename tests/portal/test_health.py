@@ -1,4 +1,4 @@
-"""The health endpoint asks the real services: PostgreSQL, Redis, clamd."""
+"""The health endpoint asks the real services: PostgreSQL, Redis, clamd, the S3 object store."""
 
 import socket
 
@@ -27,3 +27,18 @@ def test_healthz_names_the_service_that_is_down(client, settings, clamd_address,
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json() == {"database": "ok", "clamd": "indisponible", "redis": "ok"}
+
+
+@pytest.mark.s3
+def test_healthz_checks_the_object_store_when_files_live_there(client, settings, clamd_address, object_storage):
+    from tests.conftest import free_port
+
+    assert client.get(reverse("healthz")).json() == {"database": "ok", "clamd": "ok", "stockage": "ok"}
+    settings.STORAGES = {**settings.STORAGES, "default": object_storage.storage(secret_key="pas-la-bonne")}
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503 and response.json()["stockage"] == "indisponible"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": object_storage.storage(endpoint_url=f"http://127.0.0.1:{free_port()}"),
+    }
+    assert client.get(reverse("healthz")).json()["stockage"] == "indisponible"
