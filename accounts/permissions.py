@@ -7,6 +7,7 @@ AGENT_PERMISSIONS = {
     "conventions": {
         "caisse": ["view", "change"],
         "referent": ["view", "add", "change", "delete"],
+        "canalsecours": ["view", "add", "change", "delete"],
         "partenaire": ["view", "add", "change"],
         "domaineemail": ["view", "add", "change", "delete"],
         "conventionmetier": ["view", "add", "change"],
@@ -23,6 +24,10 @@ AGENT_PERMISSIONS = {
         # the thread and the request's history, shown on the request's page
         "message": ["view"],
         "demandechange": ["view"],
+        # P7: reported problems (answered through the object actions) and information to the partners
+        "ticket": ["view", "change"],
+        "informationpartenaire": ["view", "add"],
+        "informationacknowledgement": ["view"],
     },
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.

@@ -1,6 +1,10 @@
 """With the database down, the portal answers a French 503 page, never a traceback."""
 
+import json
 import logging
+import os
+import tempfile
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -13,8 +17,35 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError)
 
 
+def write_snapshot(data, path=None) -> None:
+    """Write what a page must show without the database (P8) as JSON, atomically: a reader never sees half a
+    file (a temporary file in the same folder, then renamed over the old one)."""
+    target = Path(path or settings.FALLBACK_CHANNELS_FILE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(data, file, ensure_ascii=False)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_snapshot(path=None):
+    """The last snapshot written, or None (never written, unreadable): the page then says so."""
+    try:
+        with open(path or settings.FALLBACK_CHANNELS_FILE, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        logger.warning("canaux de secours : copie illisible ou absente")
+        return None
+
+
 def unavailable_response() -> HttpResponse:
-    response = HttpResponse(render_to_string("503.html"), status=503)
+    """The 503 page, rendered without the database: the caisses' fallback channels come from the snapshot."""
+    response = HttpResponse(render_to_string("503.html", {"fallback": read_snapshot()}), status=503)
     response["Retry-After"] = "120"
     return response
 

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # The audit context (who, from where) of everything the request journals: after authentication.
     "core.audit_context.AuditContextMiddleware",
+    # P8: during an interrupting maintenance or the incident mode, partner pages answer the maintenance page.
+    "portal.maintenance.MaintenanceMiddleware",
     "accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -222,6 +224,12 @@ DEMANDE_PROCESSING_DAYS = {
     "rendez_vous": env_int("DELAY_RENDEZ_VOUS_DAYS", 5),
     "document": env_int("DELAY_DOCUMENT_DAYS", 5),
 }
+
+# P8: the caisses' fallback channels, copied to this file whenever one is saved (and by the job
+# `canaux_secours`), for the page served when the database is down. Shared by the web processes.
+FALLBACK_CHANNELS_FILE = os.environ.get("FALLBACK_CHANNELS_FILE", str(BASE_DIR / "var" / "canaux_secours.json"))
+# P8: Retry-After (seconds) of the maintenance page in incident mode, which has no planned end.
+INCIDENT_RETRY_AFTER_SECONDS = env_int("INCIDENT_RETRY_AFTER_SECONDS", 900)
 
 # Antivirus daemon (requests_app uses it for attachments).
 CLAMD_HOST = os.environ.get("CLAMD_HOST", "127.0.0.1")

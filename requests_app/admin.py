@@ -1,3 +1,4 @@
 from . import (
+    admin_assistance,  # noqa: F401
     admin_demandes,  # noqa: F401
 )

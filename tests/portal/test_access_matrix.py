@@ -218,6 +218,7 @@ EXPECTED: dict[str, dict] = {
     "admin:conventions_partenaire_delete": back_office(403, 403, 403),
     "admin:conventions_partenaire_history": back_office(200, 404, 200),
     "admin:conventions_partenaire_simple_history": back_office(200, 404, 200),
+    "admin:incident_mode": back_office(403, 403, 200),  # P8: the national administrator's switch
     "admin:index": back_office(200, 200, 200),
     "admin:jsi18n": back_office(200, 200, 200),
     "admin:login": portal(HOME, HOME, HOME, HOME, ADMIN_INDEX, ADMIN_INDEX, ADMIN_INDEX),
@@ -325,6 +326,8 @@ POST_OVERRIDES: dict[str, dict] = {
     "two_factor_backup_codes": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, password_only=HOME),
     # --- Back-office. Signing out of it is POST only (Django's LogoutView); the others are sent to its index.
     "admin:logout": back_office(LOGIN, LOGIN, LOGIN, others=ADMIN_INDEX, password_only=ADMIN_INDEX),
+    # P8: the switch, POSTed empty, turns the incident mode on and comes back to its page.
+    "admin:incident_mode": back_office(403, 403, "→admin:incident_mode"),
     # Read-only views (class-based, GET only): 405 once in.
     "admin:autocomplete": back_office(405, 405, 405),
     "admin:jsi18n": back_office(405, 405, 405),
