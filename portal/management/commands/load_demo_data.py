@@ -23,7 +23,8 @@ from conventions.models import (
     Referent,
     Service,
 )
-from requests_app.models import DemandeKind
+from requests_app import assistance
+from requests_app.models import DemandeKind, TicketCategory
 from requests_app.services import submit_demande
 
 CAISSES = [
@@ -199,6 +200,7 @@ class Command(BaseCommand):
                 version="2026.1", defaults={"body": DEMO_CGU_BODY, "published_at": timezone.now()}
             )
             self._demandes(caisses["597"])
+            self._ticket(caisses["597"])
         self.stdout.write(self.style.SUCCESS("Données de démonstration à jour."))
         self.stdout.write(
             f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD} ; code de double "
@@ -224,6 +226,18 @@ class Command(BaseCommand):
                 },
             )
         return caisse
+
+    def _ticket(self, caisse):
+        """P7: one open problem reported by the demo technicien to its caisse's referent (filed once)."""
+        assistance.report_problem(
+            user=User.objects.get(username="demo.technicien"),
+            caisse=caisse,
+            category=TicketCategory.USAGE,
+            page="/demandes/nouvelle/",
+            description="Comment joindre plusieurs justificatifs à une demande d'étude de dossier ?",
+            user_agent="",
+            form_token=uuid.UUID("00000000-0000-4000-8000-000000000101"),
+        )
 
     def _continuity(self, caisses):
         """P7, P8: the referent's agent account, and a fallback channel for every service of each caisse."""
