@@ -363,16 +363,15 @@ POST_OVERRIDES: dict[str, dict] = {
     "information_acknowledge": portal(HOME, HOME, 403, 403, 403, 403, 403),
     # Confirmation of "prendre en charge": done, back to the ticket; saving the read-only change page: unchanged,
     # back to the list. The information is read-only once published: agents may not change it (403, checked
-    # before the object is looked up), the national administrator saves it unchanged.
+    # before the object is looked up); the national administrator's empty post lacks its inline's management
+    # form and gets the page back (200), nothing saved.
     "admin:requests_app_ticket_action": back_office(
         admin_change("requests_app_ticket"), 404, admin_change("requests_app_ticket")
     ),
     "admin:requests_app_ticket_change": back_office(
         admin_list("requests_app_ticket"), 404, admin_list("requests_app_ticket")
     ),
-    "admin:requests_app_informationpartenaire_change": back_office(
-        403, 403, admin_list("requests_app_informationpartenaire")
-    ),
+    "admin:requests_app_informationpartenaire_change": back_office(403, 403, 200),
     # P8: the switch, POSTed empty, turns the incident mode on and comes back to its page.
     "admin:incident_mode": back_office(403, 403, "→admin:incident_mode"),
     # Read-only views (class-based, GET only): 405 once in.
