@@ -99,7 +99,10 @@ class TicketAdmin(ObjectActionsMixin, CaisseScopedAdmin):
     list_filter = [NationalQueueFilter, "state", "category"]
     list_select_related = ["caisse", "partenaire"]
     search_fields = ["=reference"]
-    ordering = ["created_at", "id"]
+    ordering = ["created_at", "id"]  # the oldest first: the queues, served by ticket_caisse_queue and the partial ones
+    sortable_by = ["created_at", "age"]
+    show_full_result_count = False  # never a count of every ticket of every caisse
+    list_per_page = 50
     fields = [
         "reference",
         "caisse",
@@ -228,6 +231,7 @@ class InformationPartenaireAdmin(CaisseScopedAdmin):
     list_display = ["title", "caisse", "audience", "created_at", "acknowledged"]
     list_select_related = ["caisse", "partenaire"]
     autocomplete_fields = ["partenaire"]
+    show_full_result_count = False
     inlines = [InformationAcknowledgementInline]
     ordering = ["-created_at", "-id"]
 

@@ -33,7 +33,8 @@ DESCRIPTION = "Le bouton « Envoyer » de la demande de rendez-vous ne répond p
 
 
 @pytest.fixture(autouse=True)
-def _private_media(private_media):
+def _private_media(private_media, health_lexicon):
+    """Private storage of the test's own, and the guard's lexicon whatever a transactional test left."""
     return private_media
 
 
