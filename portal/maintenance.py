@@ -33,7 +33,8 @@ def _is_open(request) -> bool:
     if path.startswith("/" + settings.STATIC_URL.lstrip("/")):
         return True
     if path.startswith("/admin/"):
-        return request.user.is_authenticated and request.user.is_staff
+        # Signed out, the back-office sends to the sign-in (staff must get in); a partner gets the maintenance page.
+        return not request.user.is_authenticated or request.user.is_staff
     try:
         return resolve(path).url_name in OPEN_PAGES
     except Resolver404:

@@ -138,6 +138,9 @@ def test_p8_a_form_posted_in_the_window_gets_the_maintenance_page_and_saves_noth
 @time_machine.travel(STARTS + timedelta(minutes=5), tick=False)
 def test_p8_in_the_window_staff_keep_the_back_office_and_healthz_answers(client, administrateur, agent, technicien):
     interrupting_notice(administrateur)
+    signed_out = client.get(reverse("admin:index"))  # an agent not signed in yet is sent to the sign-in
+    assert signed_out.status_code == 302 and "/admin/login/" in signed_out["Location"]
+    assert client.get(reverse("login")).status_code == 200
     verified_login(client, agent)
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(reverse("admin:requests_app_demande_changelist")).status_code == 200
