@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from accounts.permissions import sync_agent_group
+from conventions.models import Referent
 from core.models import Action, JournalEntry
 from core.models.outbox import OutboxEmail
 from requests_app import assistance
@@ -370,3 +371,14 @@ def test_p7_information_to_one_partner_is_not_shown_to_another(client, technicie
             InformationPartenaire(caisse=CaisseFactory(), title="Ailleurs", body="Info."), actor=referent
         )
     assert not mail.outbox
+
+
+def test_p7_c1_a_referent_account_is_an_agent_of_its_own_caisse(caisse, referent):
+    other_agent = UserFactory(agent=True, caisse=CaisseFactory())
+    row = Referent(caisse=caisse, position=9, full_name="Ana Roy", role="Référente", phone="0320000000")
+    row.agent = other_agent
+    with pytest.raises(ValidationError, match="agent de cette caisse"):
+        row.full_clean()
+    row.agent = referent
+    row.full_clean()
+    assert assistance.referent_emails(caisse.pk) == ["referent@cpam.example"]
