@@ -7,6 +7,7 @@ AGENT_PERMISSIONS = {
     "conventions": {
         "caisse": ["view", "change"],
         "referent": ["view", "add", "change", "delete"],
+        "canalsecours": ["view", "add", "change", "delete"],
         "partenaire": ["view", "add", "change"],
         "domaineemail": ["view", "add", "change", "delete"],
         "conventionmetier": ["view", "add", "change"],
@@ -25,6 +26,10 @@ AGENT_PERMISSIONS = {
         "demandechange": ["view"],
         # canned replies: a caisse's own ones are its agents' to keep (national ones: read-only, see their admin)
         "reponsetype": ["view", "add", "change", "delete"],
+        # P7: reported problems (answered through the object actions) and information to the partners
+        "ticket": ["view", "change"],
+        "informationpartenaire": ["view", "add"],
+        "informationacknowledgement": ["view"],
     },
     "accounts": {
         # "change" only opens the account actions (inactivate, reset 2FA…): every field stays read-only.

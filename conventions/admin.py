@@ -17,6 +17,7 @@ from . import services
 from .models import (
     Avenant,
     Caisse,
+    CanalSecours,
     ConventionMetier,
     ConventionStatus,
     ConventionUtilisation,
@@ -66,14 +67,30 @@ class ReferentInline(LabelledTabularInline):
     model = Referent
     formset = ConstraintCheckedFormSet
     extra = 0
-    fields = ["position", "full_name", "role", "phone", "mobile_phone", "email"]
+    fields = ["position", "full_name", "role", "phone", "mobile_phone", "email", "agent"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agent":  # the agents of the caisses the user works on (the model checks which one)
+            kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(
+                profile="agent", caisse__in=Caisse.objects.visible_to(request.user)
+            ).order_by("last_name", "first_name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CanalSecoursInline(admin.TabularInline):
+    """P8: one row per activated service; saving rewrites the copy the database-down page reads."""
+
+    model = CanalSecours
+    formset = ConstraintCheckedFormSet
+    extra = 0
+    fields = ["service", "phone", "email", "postal_address", "opening_hours"]
 
 
 @admin.register(Caisse)
 class CaisseAdmin(CaisseScopedAdmin, HistoryAdmin):
     list_display = ["name", "code", "city"]
     search_fields = ["name", "code", "city"]
-    inlines = [ReferentInline]
+    inlines = [ReferentInline, CanalSecoursInline]
 
     def has_add_permission(self, request):
         return request.user.is_superuser and super().has_add_permission(request)

@@ -4,6 +4,7 @@ import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -114,6 +115,16 @@ class Referent(models.Model):
     phone = models.CharField("téléphone fixe", max_length=20, blank=True)
     mobile_phone = models.CharField("téléphone mobile", max_length=20, blank=True)
     email = models.EmailField("email", blank=True)
+    # P7: the référent Espace Partenaires has an agent's account: it receives the problems partners report.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referent_roles",
+        verbose_name="compte agent (référent Espace Partenaires)",
+        help_text="Un agent de cette caisse : il reçoit les problèmes signalés par les partenaires.",
+    )
 
     class Meta:
         ordering = ["caisse", "position", "id"]
@@ -134,6 +145,10 @@ class Referent(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.role})"
+
+    def clean(self):
+        if self.agent_id and self.agent.caisse_id != self.caisse_id:
+            raise ValidationError({"agent": "Le référent doit être un agent de cette caisse."})
 
 
 class PartenaireQuerySet(models.QuerySet):
@@ -491,3 +506,42 @@ class MiseEnDemeure(models.Model):
     @property
     def termination_possible_from(self) -> date:
         return self.received_on + timedelta(days=self.NOTICE_PERIOD_DAYS)
+
+
+class CanalSecours(models.Model):
+    """The other channel a caisse guarantees for one activated service during a maintenance or a malfunction of
+    the portal (P8, convention art. 3.2): shown in the banner, on the maintenance page, on the contacts page and
+    on the page served when the database is down (from the snapshot of `conventions.continuity`)."""
+
+    caisse = models.ForeignKey(Caisse, on_delete=models.CASCADE, related_name="canaux_secours")
+    service = models.CharField("service", max_length=16, choices=Service.choices)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    email = models.EmailField("email", blank=True)
+    postal_address = models.CharField("adresse postale", max_length=250, blank=True, validators=[no_nir_validator])
+    opening_hours = models.CharField(
+        "horaires", max_length=200, blank=True, help_text="Par exemple : du lundi au vendredi, de 9 h à 17 h."
+    )
+
+    class Meta:
+        ordering = ["caisse", "service"]
+        verbose_name = "canal de secours"
+        verbose_name_plural = "canaux de secours (maintenance ou panne du portail)"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caisse", "service"],
+                name="canal_secours_unique_service",
+                violation_error_message="Ce service a déjà un canal de secours pour cette caisse.",
+            ),
+            models.CheckConstraint(
+                condition=Q(service__in=[s.value for s in Service]),
+                name="canal_secours_service_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(phone="") | ~Q(email="") | ~Q(postal_address=""),
+                name="canal_secours_has_a_channel",
+                violation_error_message="Indiquez au moins un téléphone, un email ou une adresse postale.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.caisse} — {self.get_service_display()}"

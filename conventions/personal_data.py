@@ -32,6 +32,20 @@ register(
         "tient à jour, pas des titulaires de compte",
     ),
     Entry(
+        "conventions.Referent",
+        ("agent",),
+        Treatment.KEEP_REFERENCE,
+        "toutes",
+        "le compte agent du référent, anonymisé (un agent inactivé ne reçoit plus les signalements)",
+    ),
+    Entry(
+        "conventions.CanalSecours",
+        ("phone", "email", "postal_address"),
+        Treatment.NOT_PERSONAL,
+        "toutes",
+        "le canal de secours d'un service de la caisse (P8) : un contact de service, pas un titulaire de compte",
+    ),
+    Entry(
         "conventions.Partenaire",
         (
             "name",

@@ -110,15 +110,15 @@ class NoticePeriodFilter(admin.SimpleListFilter):
 class MaintenanceNoticeForm(forms.ModelForm):
     class Meta:
         model = MaintenanceNotice
-        fields = ["caisse", "title", "message", "starts_at", "ends_at", "announce_from"]
+        fields = ["caisse", "title", "message", "starts_at", "ends_at", "announce_from", "interrupting"]
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
 
 
 @admin.register(MaintenanceNotice)
 class MaintenanceNoticeAdmin(PortalContentAdmin):
     form = MaintenanceNoticeForm
-    list_display = ["title", "caisse_label", "window", "announce_from"]
-    list_filter = [NoticePeriodFilter]
+    list_display = ["title", "caisse_label", "window", "announce_from", "interrupting"]
+    list_filter = [NoticePeriodFilter, "interrupting"]
     search_fields = ["title"]
     ordering = ["-starts_at", "-id"]
 

@@ -1,9 +1,13 @@
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 
+from conventions.continuity import channels_for
+
 from .content import current_notices
+from .views import caisses_for
 
 
 def site(request):
@@ -26,4 +30,12 @@ def maintenance_notices(request):
     Lazy: the one indexed query runs only when a template shows the banner (never for a page without it).
     """
     user = getattr(request, "user", None)
-    return {"maintenance_notices": SimpleLazyObject(lambda: current_notices(user))}
+    notices = SimpleLazyObject(lambda: current_notices(user))
+    return {
+        "maintenance_notices": notices,
+        "maintenance_interrupts": SimpleLazyObject(lambda: any(notice.interrupting for notice in notices)),
+        # P8: shown under a notice that interrupts the portal, read only then.
+        "fallback_channels": SimpleLazyObject(
+            lambda: channels_for(caisses_for(user if user is not None else AnonymousUser()))
+        ),
+    }

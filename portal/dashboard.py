@@ -14,7 +14,7 @@ from accounts.models import (
 from accounts.quotas import partners_over_quota
 from conventions.models import Partenaire
 from core.working_days import add_working_days
-from requests_app.models import OPEN_STATES, Demande, DemandeState, overdue_q, unread_q
+from requests_app.models import OPEN_STATES, Demande, DemandeState, Ticket, TicketState, overdue_q, unread_q
 
 
 def _url(name: str, query: str = "") -> str:
@@ -52,6 +52,13 @@ def queues(user) -> dict:
             inactivations=Count("pk", filter=Q(kind=GestionnaireRequestKind.INACTIVATION)),
         )
     )
+    # P7: the reported problems not resolved (partial index ticket_caisse_open); for the national administrator,
+    # every caisse's, and the national queue (those transmitted to national support).
+    tickets = (
+        Ticket.objects.visible_to(user)
+        .open()
+        .aggregate(open=Count("pk"), national=Count("pk", filter=Q(state=TicketState.TRANSMIS)))
+    )
     demandes_url = "requests_app_demande_changelist"
     return {
         "demandes_by_state": [
@@ -59,6 +66,18 @@ def queues(user) -> dict:
             for state in DemandeState
         ],
         "cards": [
+            (
+                "Problèmes signalés par les partenaires, non résolus",
+                tickets["open"],
+                _url("requests_app_ticket_changelist", "file=ouverts"),
+            ),
+            (
+                "File nationale : problèmes transmis au support national"
+                if user.is_superuser
+                else "Problèmes transmis au support national",
+                tickets["national"],
+                _url("requests_app_ticket_changelist", "file=nationale"),
+            ),
             ("Demandes sans agent", open_demandes["unassigned"], _url(demandes_url, "agent=personne")),
             ("Mes demandes en cours", open_demandes["mine"], _url(demandes_url, "agent=moi")),
             (

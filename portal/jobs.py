@@ -85,6 +85,14 @@ JOBS = (
         "core.retention.delete_old_journal_rows",
         crontab(hour=3, minute=40),
     ),
+    # P8: the copy of the fallback channels the database-down page reads (also written on every change, and
+    # by `run_jobs canaux_secours` when a server starts).
+    Job(
+        "canaux_secours",
+        "Copie des canaux de secours pour la page de panne",
+        "conventions.continuity.write_fallback_snapshot",
+        crontab(minute=20),
+    ),
     Job("coherence", "Contrôles de cohérence entre les données", "portal.consistency.run", crontab(hour=4, minute=0)),
     Job(
         "rappels_mots_de_passe",

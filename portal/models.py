@@ -15,6 +15,9 @@ from core.guard import check_fields
 ANNOUNCE_DAYS_BEFORE = 7
 NOTICE_WINDOW_MESSAGE = "La fin de la maintenance doit être postérieure à son début."
 NOTICE_ANNOUNCE_MESSAGE = "L'annonce doit commencer au plus tard au début de la maintenance."
+NOTICE_INTERRUPTING_MESSAGE = (
+    "Seul un avis national (administrateur national) interrompt le portail : il est commun à toutes les caisses."
+)
 
 
 def _portal_audience_q(user) -> models.Q:
@@ -81,6 +84,12 @@ class MaintenanceNotice(models.Model):
         help_text=f"Laissez vide pour l'annoncer {ANNOUNCE_DAYS_BEFORE} jours avant le début de la maintenance.",
         validators=[validate_plausible_date],
     )
+    interrupting = models.BooleanField(
+        "interrompt le portail",
+        default=False,
+        help_text="P8 : du début à la fin, les partenaires voient la page de maintenance et les canaux de secours "
+        "de leurs caisses ; le back-office reste ouvert aux agents.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -108,9 +117,22 @@ class MaintenanceNotice(models.Model):
                 name="maintenance_notice_announced_before_start",
                 violation_error_message=NOTICE_ANNOUNCE_MESSAGE,
             ),
+            models.CheckConstraint(
+                condition=models.Q(interrupting=False) | models.Q(caisse__isnull=True),
+                name="maintenance_notice_interrupting_is_national",
+                violation_error_message=NOTICE_INTERRUPTING_MESSAGE,
+            ),
         ]
-        # The banner's query: notices not yet over (a few rows), then their announcement date.
-        indexes = [models.Index(fields=["ends_at", "announce_from"], name="maintenance_notice_current")]
+        indexes = [
+            # The banner's query: notices not yet over (a few rows), then their announcement date.
+            models.Index(fields=["ends_at", "announce_from"], name="maintenance_notice_current"),
+            # The maintenance middleware's query, on every request: the interrupting windows not yet over.
+            models.Index(
+                fields=["ends_at", "starts_at"],
+                condition=models.Q(interrupting=True),
+                name="maintenance_interrupting",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -126,6 +148,33 @@ class MaintenanceNotice(models.Model):
             self.announce_from = self.default_announce_from()
         if self.announce_from and self.starts_at and self.announce_from > self.starts_at:
             raise ValidationError({"announce_from": NOTICE_ANNOUNCE_MESSAGE})
+        if self.interrupting and self.caisse_id:
+            raise ValidationError({"interrupting": NOTICE_INTERRUPTING_MESSAGE})
+
+
+class IncidentMode(models.Model):
+    """P8: the national administrator's switch for an unplanned outage: while on, partners get the maintenance
+    page, as in an interrupting window without a planned end. One row (pk 1); each switch is journaled."""
+
+    active = models.BooleanField("mode incident actif", default=False)
+    message = models.TextField("message aux partenaires", max_length=1000, blank=True)
+    changed_at = models.DateTimeField("modifié le", null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifié par",
+    )
+
+    class Meta:
+        verbose_name = "mode incident"
+        verbose_name_plural = "mode incident"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="incident_mode_single_row")]
+
+    def __str__(self):
+        return "Mode incident actif" if self.active else "Mode incident inactif"
 
 
 class DocumentCategory(models.TextChoices):

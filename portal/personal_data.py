@@ -39,6 +39,14 @@ register(
         "un document publié par la caisse (P2)",
     ),
     Entry("portal.DocumentPartenaire", ("created_by",), Treatment.KEEP_REFERENCE, "toutes", CREATED_BY),
+    Entry(
+        "portal.IncidentMode",
+        ("message",),
+        Treatment.NOT_PERSONAL,
+        "toutes",
+        "le message du mode incident, rédigé par l'administrateur national",
+    ),
+    Entry("portal.IncidentMode", ("changed_by",), Treatment.KEEP_REFERENCE, "toutes", CREATED_BY),
     Entry("dsfr.DsfrConfig", ("*",), Treatment.NOT_PERSONAL, "toutes", "les réglages du système de design"),
     Entry("dsfr.DsfrSocialMedia", ("*",), Treatment.NOT_PERSONAL, "toutes", "les réseaux sociaux du site"),
 )

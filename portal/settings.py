@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # The audit context (who, from where) of everything the request journals: after authentication.
     "core.audit_context.AuditContextMiddleware",
+    # P8: during an interrupting maintenance or the incident mode, partner pages answer the maintenance page.
+    "portal.maintenance.MaintenanceMiddleware",
     "accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -261,6 +263,14 @@ DEMANDE_PROCESSING_DAYS = {
 
 # A request the other side changed is shown "Nouveau" (work queues) until opened, or for this many days at most.
 DEMANDE_UNREAD_DAYS = env_int("DEMANDE_UNREAD_DAYS", 60)
+# P8: the caisses' fallback channels, copied to this file whenever one is saved (and by the job
+# `canaux_secours`), for the page served when the database is down. Shared by the web processes.
+FALLBACK_CHANNELS_FILE = os.environ.get("FALLBACK_CHANNELS_FILE", str(BASE_DIR / "var" / "canaux_secours.json"))
+# P8: with Redis (several web nodes, no shared disk), the copy is also kept there, under this key, and read first.
+FALLBACK_CHANNELS_REDIS_URL = os.environ.get("FALLBACK_CHANNELS_REDIS_URL", REDIS_URL)
+FALLBACK_CHANNELS_REDIS_KEY = os.environ.get("FALLBACK_CHANNELS_REDIS_KEY", "espace-partenaires:canaux-secours")
+# P8: Retry-After (seconds) of the maintenance page in incident mode, which has no planned end.
+INCIDENT_RETRY_AFTER_SECONDS = env_int("INCIDENT_RETRY_AFTER_SECONDS", 900)
 
 # Antivirus daemon (requests_app uses it for attachments).
 CLAMD_HOST = os.environ.get("CLAMD_HOST", "127.0.0.1")

@@ -11,7 +11,9 @@ from django.views.decorators.cache import never_cache
 from accounts.models import Profile
 from accounts.services import partner_places
 from conventions import access
+from conventions.continuity import channels_for
 from conventions.models import Caisse
+from requests_app import assistance
 from requests_app.queue import partner_queue
 
 from . import health
@@ -27,8 +29,11 @@ class LoginView(auth_views.LoginView):
     extra_context = {"title": "Se connecter"}
 
 
-def _caisses_for(user):
-    """The caisses whose contacts and services the user sees."""
+def caisses_for(user):
+    """The caisses whose contacts, services and fallback channels the user sees (all of them signed out: the
+    maintenance page does not know whose caisses they are)."""
+    if not user.is_authenticated:
+        return Caisse.objects.all()
     if user.is_partner:
         return access.caisses_accessible(user.partenaire)
     if user.profile == Profile.AGENT:
@@ -46,13 +51,19 @@ def home(request):
         context["queue"] = partner_queue(user)
         if user.is_gestionnaire:
             context["places"] = partner_places(user.partenaire)
+        context["informations"] = assistance.informations_to_acknowledge(user)  # P7: the caisse's, until read
     return render(request, f"portal/home_{user.profile}.html", context)
 
 
 @login_required
 def contacts(request):
-    caisses = _caisses_for(request.user).prefetch_related("referents")
-    return render(request, "portal/contacts.html", {"title": "Contacts de ma caisse", "caisses": caisses})
+    caisses = caisses_for(request.user)
+    context = {
+        "title": "Contacts de ma caisse",
+        "caisses": caisses.prefetch_related("referents"),
+        "fallback": channels_for(caisses),
+    }
+    return render(request, "portal/contacts.html", context)
 
 
 @never_cache

@@ -5,9 +5,9 @@ received. The insured's identity is not the account holder's: the requests' rete
 
 from django.db.models import Q
 
-from core.personal_data import Entry, Treatment, register, scrub
+from core.personal_data import Entry, Treatment, delete_rows, register, scrub, set_values
 
-from .models import Demande, Message, PieceJointe
+from .models import Demande, DemandeLecture, Message, PieceJointe, Ticket, TicketAttachment, TicketMessage
 
 ANONYMIZED = "renvoie au compte, devenu « compte-supprime-N » : la demande reste attribuée à un compte supprimé"
 FREE_TEXTS = ("dossier_other", "reason", "appointment_place", "document_other")
@@ -73,4 +73,80 @@ register(
         "des codes : un état, un numéro de compte, une date, le lieu du rendez-vous fixé par la caisse",
     ),
     Entry("requests_app.DemandeChange", ("by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
+)
+
+# Work queues (issue 13) and assistance (P7).
+register(
+    Entry(
+        "requests_app.DemandeLecture",
+        ("*",),
+        Treatment.DELETE_ROWS,
+        "les marques de lecture du compte",
+        apply=delete_rows(lambda person: DemandeLecture.objects.filter(user_id__in=person.ids)),
+    ),
+    Entry(
+        "requests_app.ReponseType",
+        ("title", "body"),
+        Treatment.NOT_PERSONAL,
+        "toutes",
+        "une réponse type rédigée par la caisse, contrôlée par la garde des zones de texte libre",
+    ),
+    Entry(
+        "requests_app.Ticket",
+        ("description",),
+        Treatment.SCRUB,
+        "les problèmes que le compte a signalés",
+        apply=scrub(Ticket, ("description",), lambda person: Q(reported_by_id__in=person.ids)),
+    ),
+    Entry(
+        "requests_app.Ticket",
+        ("user_agent",),
+        Treatment.ERASE,
+        "les problèmes que le compte a signalés",
+        apply=set_values(lambda person: Ticket.objects.filter(reported_by_id__in=person.ids), user_agent=""),
+    ),
+    Entry("requests_app.Ticket", ("reported_by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
+    Entry("requests_app.Ticket", ("reference",), Treatment.NOT_PERSONAL, "toutes", "une référence tirée au hasard"),
+    Entry(
+        "requests_app.TicketMessage",
+        ("body",),
+        Treatment.SCRUB,
+        "les messages que le compte a écrits et ceux des problèmes qu'il a signalés",
+        apply=scrub(
+            TicketMessage,
+            ("body",),
+            lambda person: Q(author_id__in=person.ids) | Q(ticket__reported_by_id__in=person.ids),
+        ),
+    ),
+    Entry("requests_app.TicketMessage", ("author",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
+    Entry(
+        "requests_app.TicketAttachment",
+        ("original_name",),
+        Treatment.SCRUB,
+        "les captures que le compte a déposées",
+        apply=scrub(TicketAttachment, ("original_name",), lambda person: Q(uploaded_by_id__in=person.ids)),
+    ),
+    Entry("requests_app.TicketAttachment", ("uploaded_by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
+    Entry(
+        "requests_app.TicketAttachment",
+        ("file",),
+        Treatment.NOT_PERSONAL,
+        "toutes",
+        "un nom de fichier tiré au hasard (core.uploads)",
+    ),
+    Entry(
+        "requests_app.InformationPartenaire",
+        ("title", "body"),
+        Treatment.NOT_PERSONAL,
+        "toutes",
+        "une information de la caisse à ses partenaires (art. 7), contrôlée par la garde des zones de texte libre",
+    ),
+    Entry("requests_app.InformationPartenaire", ("created_by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
+    Entry(
+        "requests_app.InformationAcknowledgement",
+        ("acknowledged_by",),
+        Treatment.KEEP_REFERENCE,
+        "toutes",
+        "qui a pris connaissance de l'information reste tracé, sous le numéro du compte anonymisé",
+    ),
 )

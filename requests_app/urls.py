@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_assistance
 
 urlpatterns = [
     path("demandes/", views.history, name="demandes"),
@@ -10,4 +10,19 @@ urlpatterns = [
     path("demandes/<str:reference>/", views.detail, name="demande_detail"),
     path("demandes/<str:reference>/repondre/", views.reply, name="demande_reply"),
     path("demandes/<str:reference>/pieces/<int:piece_id>/", views.download, name="piece_download"),
+    # P7: assistance (problems reported to the caisse) and the caisse's information to its partners.
+    path("assistance/", views_assistance.tickets, name="tickets"),
+    path("assistance/signaler/", views_assistance.report, name="ticket_report"),
+    path("assistance/<str:reference>/", views_assistance.ticket_detail, name="ticket_detail"),
+    path("assistance/<str:reference>/repondre/", views_assistance.ticket_reply, name="ticket_reply"),
+    path(
+        "assistance/<str:reference>/captures/<int:attachment_id>/",
+        views_assistance.ticket_attachment,
+        name="ticket_attachment",
+    ),
+    path(
+        "informations/<int:information_id>/lue/",
+        views_assistance.information_acknowledge,
+        name="information_acknowledge",
+    ),
 ]

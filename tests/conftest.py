@@ -185,6 +185,14 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fallback_snapshot_file(settings, tmp_path):
+    """P8: the copy of the fallback channels that saving one writes, in the test's own folder."""
+    settings.FALLBACK_CHANNELS_FILE = str(tmp_path / "canaux_secours.json")
+    settings.FALLBACK_CHANNELS_REDIS_URL = ""  # the shared copy only where a test asks for it, with its own key
+    return settings.FALLBACK_CHANNELS_FILE
+
+
 def load_health_lexicon():
     """The migration's health terms, loaded again (idempotent): a transactional test flushes them."""
     from importlib import import_module

@@ -66,6 +66,13 @@ class Action(models.TextChoices):
     CONSISTENCY_CHECKED = "consistency_checked", "Contrôle de cohérence effectué"
     CONSISTENCY_FINDING = "consistency_finding", "Incohérence trouvée par le contrôle"
     RETENTION_APPLIED = "retention_applied", "Durée de conservation appliquée"
+    INCIDENT_MODE_ON = "incident_mode_on", "Mode incident activé"
+    INCIDENT_MODE_OFF = "incident_mode_off", "Mode incident désactivé"
+    TICKET_REPORTED = "ticket_reported", "Problème signalé à la caisse"
+    TICKET_CHANGED = "ticket_changed", "Signalement de problème mis à jour"
+    TICKET_READ = "ticket_read", "Signalement de problème consulté"
+    INFORMATION_PUBLISHED = "information_published", "Information de la caisse aux partenaires"
+    INFORMATION_ACKNOWLEDGED = "information_acknowledged", "Information de la caisse lue par le partenaire"
 
 
 class JournalEntry(models.Model):

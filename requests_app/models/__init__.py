@@ -1,5 +1,17 @@
 """Demande and its five kinds (D1–D9)."""
 
+from .assistance import (  # noqa: F401, E402
+    TICKET_OPEN_STATES,
+    TICKET_TRANSITIONS,
+    InformationAcknowledgement,
+    InformationPartenaire,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketMessage,
+    TicketSide,
+    TicketState,
+)
 from .demande import (  # noqa: F401
     CLOSED_STATES,
     FINAL_STATES,

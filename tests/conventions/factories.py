@@ -8,12 +8,14 @@ from stdnum.fr import siret as siret_checker
 
 from conventions.models import (
     Caisse,
+    CanalSecours,
     ConventionMetier,
     ConventionUtilisation,
     DomaineEmail,
     MiseEnDemeure,
     Partenaire,
     Referent,
+    Service,
 )
 
 
@@ -49,6 +51,18 @@ class ReferentFactory(factory.django.DjangoModelFactory):
     role = "Référent partenaires"
     phone = "03 20 00 00 00"
     email = factory.Sequence(lambda n: f"referent{n}@caisse.example")
+
+
+class CanalSecoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CanalSecours
+        django_get_or_create = ("caisse", "service")
+
+    caisse = factory.SubFactory(CaisseFactory)
+    service = Service.CONTACT
+    phone = "36 46"
+    email = factory.Sequence(lambda n: f"secours{n}@caisse.example")
+    opening_hours = "du lundi au vendredi, de 8 h 30 à 17 h 30"
 
 
 class PartenaireFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -80,6 +81,7 @@ def demo_data(transactional_db, live_server, settings):
     without it, and PortalBackend refuses demo logins without it (the live server shares settings)."""
     settings.DEBUG = True
     call_command("load_demo_data", stdout=io.StringIO())
+    mail.outbox.clear()  # the demo's own (its open problem told to the referent): each test counts its emails
 
 
 @pytest.fixture

@@ -45,8 +45,17 @@ from core import audit, uploads
 from core.models import Action, HealthTerm
 from portal import content
 from portal.models import DocumentCategory, DocumentPartenaire, MaintenanceNotice
+from requests_app import assistance
 from requests_app import services as demande_services
-from requests_app.models import DemandeKind, Direction, PieceJointe, ReponseType
+from requests_app.models import (
+    DemandeKind,
+    Direction,
+    InformationPartenaire,
+    PieceJointe,
+    ReponseType,
+    TicketAttachment,
+    TicketCategory,
+)
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import CaisseFactory, DomaineEmailFactory, partner_with_access
@@ -147,6 +156,8 @@ EXPECTED: dict[str, dict] = {
     "admin/portal/maintenancenotice/<path:object_id>/": admin_shortcut("portal_maintenancenotice"),
     "admin/requests_app/demande/<path:object_id>/": admin_shortcut("requests_app_demande"),
     "admin/requests_app/reponsetype/<path:object_id>/": admin_shortcut("requests_app_reponsetype"),
+    "admin/requests_app/ticket/<path:object_id>/": admin_shortcut("requests_app_ticket"),
+    "admin/requests_app/informationpartenaire/<path:object_id>/": admin_shortcut("requests_app_informationpartenaire"),
     "admin/core/healthterm/<path:object_id>/": admin_shortcut("core_healthterm"),
     "admin:accounts_accountincident_action": back_office(200, 404, 200),
     "admin:accounts_accountincident_add": back_office(403, 403, 403),
@@ -219,6 +230,7 @@ EXPECTED: dict[str, dict] = {
     "admin:conventions_partenaire_delete": back_office(403, 403, 403),
     "admin:conventions_partenaire_history": back_office(200, 404, 200),
     "admin:conventions_partenaire_simple_history": back_office(200, 404, 200),
+    "admin:incident_mode": back_office(403, 403, 200),  # P8: the national administrator's switch
     "admin:index": back_office(200, 200, 200),
     "admin:jsi18n": back_office(200, 200, 200),
     "admin:login": portal(HOME, HOME, HOME, HOME, ADMIN_INDEX, ADMIN_INDEX, ADMIN_INDEX),
@@ -255,6 +267,19 @@ EXPECTED: dict[str, dict] = {
     "admin:requests_app_demande_changelist": back_office(200, 200, 200),
     "admin:requests_app_demande_delete": back_office(403, 403, 403),
     "admin:requests_app_demande_history": back_office(200, 404, 200),
+    # P7: problems reported by partners (never added nor deleted in the back-office) and the caisse's
+    # information to its partners (published, then read-only).
+    "admin:requests_app_ticket_action": back_office(200, 404, 200),
+    "admin:requests_app_ticket_add": back_office(403, 403, 403),
+    "admin:requests_app_ticket_change": back_office(200, 404, 200),
+    "admin:requests_app_ticket_changelist": back_office(200, 200, 200),
+    "admin:requests_app_ticket_delete": back_office(403, 403, 403),
+    "admin:requests_app_ticket_history": back_office(200, 404, 200),
+    "admin:requests_app_informationpartenaire_add": back_office(200, 200, 200),
+    "admin:requests_app_informationpartenaire_change": back_office(200, 404, 200),
+    "admin:requests_app_informationpartenaire_changelist": back_office(200, 200, 200),
+    "admin:requests_app_informationpartenaire_delete": back_office(403, 403, 403),
+    "admin:requests_app_informationpartenaire_history": back_office(200, 404, 200),
     # The health lexicon of the free-text guard (D4) is one for every caisse, kept by their agents.
     "admin:core_healthterm_add": back_office(200, 200, 200),
     "admin:core_healthterm_change": back_office(200, 200, 200),
@@ -279,6 +304,13 @@ EXPECTED: dict[str, dict] = {
     "healthz": everyone(HEALTH),
     "home": portal(200, 200, 200, 200, 200, 200, 200),
     "incident_report": portal(200, 200, 200, 200, 403, 403, 403),
+    "information_acknowledge": portal(405, 405, 405, 405, 403, 403, 403),  # POST only
+    # P7: a structure's reported problems (another structure's: 404); the screenshot also for the caisse's agents.
+    "ticket_attachment": portal(200, 200, 404, 404, 200, 404, 200),
+    "ticket_detail": portal(200, 200, 404, 404, 403, 403, 403),
+    "ticket_reply": portal(405, 405, 405, 405, 403, 403, 403),  # POST only
+    "ticket_report": portal(200, 200, 200, 200, 403, 403, 403),
+    "tickets": portal(200, 200, 200, 200, 403, 403, 403),
     "login": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, signed_out=200),
     "logout": everyone(405),
     "password_change": portal(200, 200, 200, 200, 200, 200, 200),
@@ -332,6 +364,24 @@ POST_OVERRIDES: dict[str, dict] = {
     "two_factor_backup_codes": portal(HOME, HOME, HOME, HOME, HOME, HOME, HOME, password_only=HOME),
     # --- Back-office. Signing out of it is POST only (Django's LogoutView); the others are sent to its index.
     "admin:logout": back_office(LOGIN, LOGIN, LOGIN, others=ADMIN_INDEX, password_only=ADMIN_INDEX),
+    # P7: the reply, empty, is refused on the page (200) for the structure's users; another structure's ticket is a
+    # 404. The information is addressed to the structure: acknowledged by its users (back home), refused (403)
+    # to another structure.
+    "ticket_reply": portal(200, 200, 404, 404, 403, 403, 403),
+    "information_acknowledge": portal(HOME, HOME, 403, 403, 403, 403, 403),
+    # Confirmation of "prendre en charge": done, back to the ticket; saving the read-only change page: unchanged,
+    # back to the list. The information is read-only once published: agents may not change it (403, checked
+    # before the object is looked up); the national administrator's empty post lacks its inline's management
+    # form and gets the page back (200), nothing saved.
+    "admin:requests_app_ticket_action": back_office(
+        admin_change("requests_app_ticket"), 404, admin_change("requests_app_ticket")
+    ),
+    "admin:requests_app_ticket_change": back_office(
+        admin_list("requests_app_ticket"), 404, admin_list("requests_app_ticket")
+    ),
+    "admin:requests_app_informationpartenaire_change": back_office(403, 403, 200),
+    # P8: the switch, POSTed empty, turns the incident mode on and comes back to its page.
+    "admin:incident_mode": back_office(403, 403, "→admin:incident_mode"),
     # Read-only views (class-based, GET only): 405 once in.
     "admin:autocomplete": back_office(405, 405, 405),
     "admin:jsi18n": back_office(405, 405, 405),
@@ -448,6 +498,7 @@ ACTION_SLUGS = {
     "conventions_conventionutilisation": "mise-en-demeure",
     "conventions_partenaire": "suspendre",
     "requests_app_demande": "repondre",
+    "requests_app_ticket": "prendre-en-charge",
 }
 UNKNOWN_TOKEN = "lien-inconnu-de-la-matrice"
 AUTOCOMPLETE_QUERY = "app_label=conventions&model_name=conventionmetier&field_name=partenaire&term="
@@ -493,6 +544,9 @@ def concrete_path(key, route, pattern, world):
             key, args=[ContentType.objects.get_for_model(world["demande"]).pk, world["demande"].pk]
         ),
         "admin:autocomplete": lambda: f"{reverse(key)}?{AUTOCOMPLETE_QUERY}",
+        "ticket_detail": lambda: reverse(key, args=[world["ticket"].reference]),
+        "ticket_reply": lambda: reverse(key, args=[world["ticket"].reference]),
+        "ticket_attachment": lambda: reverse(key, args=[world["ticket"].reference, world["ticket_attachment"].pk]),
     }
     if key in special:
         return special[key]()
@@ -627,6 +681,28 @@ def build_world():
     review = habilitations.request_review(
         HabilitationReview(partenaire=partenaire, due_on=timezone.localdate() + timedelta(days=30)), actor=agent
     )
+    ticket = assistance.report_problem(
+        user=technicien,
+        caisse=caisse,
+        category=TicketCategory.DYSFONCTIONNEMENT,
+        page="/demandes/",
+        description="La liste des demandes ne se charge pas.",
+        user_agent="Matrice",
+    )
+    ticket_attachment = TicketAttachment.objects.create(
+        ticket=ticket,
+        message=ticket.messages.get(),
+        uploaded_by=technicien,
+        file=uploads.store(checked, folder="assistance"),
+        original_name="capture.pdf",
+        mime="application/pdf",
+        size=16,
+        sha256="0" * 64,
+    )
+    information = assistance.publish_information(
+        InformationPartenaire(caisse=caisse, partenaire=partenaire, title="Délais", body="Délais allongés."),
+        actor=agent,
+    )
     term = HealthTerm.objects.create(term="matriceterme")
     reponse_type = ReponseType.objects.create(caisse=caisse, title="Réponse de la matrice", body="Bien reçu.")
     entry = audit.record(Action.DEMANDE_READ, actor=technicien, target=demande)
@@ -647,6 +723,8 @@ def build_world():
         "core_journalentry": entry,
         "portal_maintenancenotice": notice,
         "requests_app_demande": demande,
+        "requests_app_ticket": ticket,
+        "requests_app_informationpartenaire": information,
         "core_healthterm": term,
         "requests_app_reponsetype": reponse_type,
     }
@@ -654,6 +732,8 @@ def build_world():
         "users": users,
         "suspended": suspended,
         "demande": demande,
+        "ticket": ticket,
+        "ticket_attachment": ticket_attachment,
         "admin_objects": admin_objects,
         "parameters": {
             "token": UNKNOWN_TOKEN,
@@ -662,6 +742,7 @@ def build_world():
             "document_id": document.pk,
             "caisse_id": caisse.pk,
             "kind": DemandeKind.CONTACT.value,
+            "information_id": information.pk,
         },
         "pk_for": {
             "resend_invitation": technicien,

@@ -7,14 +7,14 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Profile, User
 from conventions import access
-from conventions.models import Caisse, ConventionMetier, Partenaire, Referent
-from requests_app.models import Demande, DemandeKind, Message, ReponseType, Side, unread_q
+from conventions.models import Caisse, CanalSecours, ConventionMetier, Partenaire, Referent, Service
+from requests_app.models import Demande, DemandeKind, Message, ReponseType, Side, Ticket, TicketState, unread_q
 
 pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return [m.objects.count() for m in (Caisse, Referent, Partenaire, ConventionMetier, User)]
+    return [m.objects.count() for m in (Caisse, Referent, Partenaire, ConventionMetier, User, Ticket, CanalSecours)]
 
 
 def test_demo_data_is_idempotent_and_matches_the_convention(settings):
@@ -32,6 +32,19 @@ def test_demo_data_is_idempotent_and_matches_the_convention(settings):
     assert len(convention.enabled_services) == 6
     assert [c.name for c in access.caisses_accessible(wattrelos)] == ["CPAM de Roubaix-Tourcoing"]
     assert {u.profile for u in User.objects.filter(is_demo=True)} == set(Profile)
+
+
+def test_p7_p8_demo_referent_agent_open_ticket_and_fallback_channels(settings):
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=StringIO())
+    roubaix = Caisse.objects.get(name="CPAM de Roubaix-Tourcoing")
+    referent = Referent.objects.get(caisse=roubaix, role="Chargé de mission Accès aux droits et aux soins")
+    assert referent.agent.username == "demo.referent" and referent.agent.caisse == roubaix
+    assert referent.agent.profile == Profile.AGENT
+    ticket = Ticket.objects.get()
+    assert ticket.caisse == roubaix and ticket.state == TicketState.NOUVEAU
+    for caisse in Caisse.objects.all():
+        assert {c.service for c in caisse.canaux_secours.all()} == {s.value for s in Service}
 
 
 def test_demo_data_is_refused_when_debug_is_off(settings):

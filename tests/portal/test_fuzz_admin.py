@@ -56,8 +56,9 @@ from core.models import HealthTerm, JournalEntry
 from core.uploads import CheckedFile
 from portal import content
 from portal.models import DocumentPartenaire, MaintenanceNotice
+from requests_app import assistance
 from requests_app import services as demande_services
-from requests_app.models import Demande, DemandeKind
+from requests_app.models import Demande, DemandeKind, InformationPartenaire, Ticket
 from tests.accounts.factories import UserFactory
 from tests.conventions.factories import (
     ConventionMetierFactory,
@@ -331,6 +332,8 @@ def valid_new(model, world, profile: str) -> dict:
         }
     if model is HealthTerm:
         return {"term": f"zorglub {n}", "category": "maladie", "active": "on"}
+    if model is InformationPartenaire:
+        return {"caisse": caisse, "partenaire": str(world.partenaire.pk), "title": f"Info {n}", "body": "Délais."}
     return {}
 
 
@@ -414,6 +417,12 @@ def change_target(model, world):
         return JournalEntry.objects.order_by("pk").first()
     if model is HealthTerm:
         return HealthTerm.objects.order_by("pk").first()
+    if model is Ticket:
+        return _ticket(world)
+    if model is InformationPartenaire:
+        return assistance.publish_information(
+            InformationPartenaire(caisse=world.caisse, title="Délais", body="Délais allongés."), actor=world.agent
+        )
     return REGISTRY[model].get_queryset(_request_of(world)).order_by("pk").first()
 
 
@@ -582,6 +591,23 @@ def _demande(world):
     )
 
 
+def _ticket(world):
+    return assistance.report_problem(
+        user=world.technicien,
+        caisse=world.caisse,
+        category="dysfonctionnement",
+        page="/demandes/",
+        description="La liste ne se charge pas.",
+        user_agent="Fuzz",
+    )
+
+
+def _escalated_ticket(world):
+    ticket = _ticket(world)
+    assistance.escalate(ticket, agent=world.agent, note="À voir par le national.")
+    return ticket
+
+
 def _account(world, **fields):
     partenaire = fresh_partner(world)
     UserFactory(gestionnaire=True, partenaire=partenaire, email=f"g@p{partenaire.pk}.example")
@@ -616,6 +642,11 @@ ACTIONS = {
     (ConventionUtilisation, "resilier"): (_convention_with_notice, {"notice": "notice", "terminated_on": "today"}),
     (Demande, "repondre"): (_demande, {"body": "Rendez-vous fixé.", "new_state": "en_cours"}),
     (Demande, "attribuer"): (_demande, {"agent": "agent"}),
+    (Ticket, "prendre-en-charge"): (_ticket, {}),
+    (Ticket, "repondre"): (_ticket, {"body": "Quel navigateur ?", "new_state": "attente_partenaire"}),
+    (Ticket, "transmettre"): (_ticket, {"note": "Reproduit sur deux postes."}),
+    (Ticket, "reponse-nationale"): (_escalated_ticket, {"body": "Corrigé."}),
+    (Ticket, "resoudre"): (_ticket, {}),
 }
 
 

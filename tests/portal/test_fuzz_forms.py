@@ -67,8 +67,9 @@ from conventions.models import (
 )
 from core.models import HealthTerm, JournalEntry
 from portal.models import DocumentPartenaire, MaintenanceNotice
+from requests_app import assistance
 from requests_app import services as demande_services
-from requests_app.models import Demande, DemandeChange, DemandeKind, Message, PieceJointe
+from requests_app.models import Demande, DemandeChange, DemandeKind, Message, PieceJointe, TicketAttachment
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import DomaineEmailFactory, partner_with_access
@@ -444,6 +445,8 @@ def storage_violations(media) -> list[str]:
         referenced[convention.signed_document.name] = "application/pdf"
     for avenant in Avenant.objects.exclude(document=""):
         referenced[avenant.document.name] = "application/pdf"
+    for attachment in TicketAttachment.objects.all():
+        referenced[attachment.file.name] = attachment.mime
     on_disk = {str(path.relative_to(media)): path for path in media.rglob("*") if path.is_file()}
     for name, mime in referenced.items():
         path = on_disk.get(name)
@@ -783,6 +786,51 @@ def test_fuzz_reply(world):
         if example["form_token"] == "fresh":
             example["form_token"] = str(uuid.uuid4())
         post_and_check(client, url, example, world)
+
+    fuzz(data, check)
+
+
+# --- P7: a problem reported to the caisse, and the partner's reply on it -------------------------------------
+
+
+def test_fuzz_ticket_report(world):
+    data = st.fixed_dictionaries(
+        {
+            "caisse": choice_or_noise([str(world.caisse.pk), "0"]),
+            "category": choice_or_noise(["usage", "dysfonctionnement", "compte", "autre"]),
+            "page": maybe(hostile_text, "/demandes/"),
+            "description": maybe(hostile_text, "Le bouton Envoyer ne répond pas."),
+            "form_token": st.one_of(st.just("fresh"), st.uuids().map(str), hostile_text),
+            "files": st.lists(random_upload(), max_size=2),
+        }
+    )
+
+    def check(example):
+        example = dict(example)
+        if example["form_token"] == "fresh":
+            example["form_token"] = str(uuid.uuid4())
+        for user in (world.technicien, world.gestionnaire):
+            post_and_check(committed(user), reverse("ticket_report"), example, world)
+
+    fuzz(data, check)
+
+
+def test_fuzz_ticket_reply(world):
+    ticket = assistance.report_problem(
+        user=world.technicien,
+        caisse=world.caisse,
+        category="usage",
+        page="/",
+        description="Question sur l'historique.",
+        user_agent="",
+    )
+    url = reverse("ticket_reply", args=[ticket.reference])
+    data = st.fixed_dictionaries(
+        {"body": maybe(hostile_text, "Voici la précision."), "files": st.lists(random_upload(), max_size=2)}
+    )
+
+    def check(example):
+        post_and_check(committed(world.technicien), url, example, world)
 
     fuzz(data, check)
 

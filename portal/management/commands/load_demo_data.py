@@ -15,13 +15,16 @@ from accounts.permissions import AGENT_GROUP, sync_agent_group
 from conventions import services
 from conventions.models import (
     Caisse,
+    CanalSecours,
     ConventionMetier,
     ConventionUtilisation,
     DomaineEmail,
     Partenaire,
     Referent,
+    Service,
 )
-from requests_app.models import Demande, DemandeKind, ReponseType, Side
+from requests_app import assistance
+from requests_app.models import Demande, DemandeKind, ReponseType, Side, TicketCategory
 from requests_app.services import answer, submit_demande
 
 CAISSES = [
@@ -138,6 +141,8 @@ LOGINS = [
         "77860002300015",
     ),
     ("demo.agent", Profile.AGENT, "Julie", "Vandamme", "Agente Relations Partenaires", "597"),
+    # P7: the caisse's "Chargé de mission Accès aux droits et aux soins" (a referent, C1) answers reported problems.
+    ("demo.referent", Profile.AGENT, "Karim", "Benali", "Chargé de mission Accès aux droits et aux soins", "597"),
     ("demo.agent.lille", Profile.AGENT, "Paul", "Lefebvre", "Agent Relations Partenaires", "594"),
     ("demo.admin", Profile.ADMINISTRATEUR, "Anne", "Moreau", "Administratrice nationale", None),
 ]
@@ -208,11 +213,13 @@ class Command(BaseCommand):
             caisses = {spec["code"]: self._caisse(spec) for spec in CAISSES}
             partenaires = {spec["siret"]: self._partenaire(spec, caisses) for spec in PARTENAIRES}
             self._logins(caisses, partenaires)
+            self._continuity(caisses)
             CGU.objects.get_or_create(
                 version="2026.1", defaults={"body": DEMO_CGU_BODY, "published_at": timezone.now()}
             )
             self._demandes(caisses["597"])
             self._reponses_types(caisses)
+            self._ticket(caisses["597"])
         self.stdout.write(self.style.SUCCESS("Données de démonstration à jour."))
         self.stdout.write(
             f"Comptes de démonstration (mot de passe : {settings.DEMO_PASSWORD} ; code de double "
@@ -238,6 +245,36 @@ class Command(BaseCommand):
                 },
             )
         return caisse
+
+    def _ticket(self, caisse):
+        """P7: one open problem reported by the demo technicien to its caisse's referent (filed once)."""
+        assistance.report_problem(
+            user=User.objects.get(username="demo.technicien"),
+            caisse=caisse,
+            category=TicketCategory.USAGE,
+            page="/demandes/nouvelle/",
+            description="Comment joindre plusieurs justificatifs à une demande d'étude de dossier ?",
+            user_agent="",
+            form_token=uuid.UUID("00000000-0000-4000-8000-000000000101"),
+        )
+
+    def _continuity(self, caisses):
+        """P7, P8: the referent's agent account, and a fallback channel for every service of each caisse."""
+        Referent.objects.filter(caisse=caisses["597"], role="Chargé de mission Accès aux droits et aux soins").update(
+            agent=User.objects.get(username="demo.referent")
+        )
+        for code, caisse in caisses.items():
+            for service in Service:
+                CanalSecours.objects.update_or_create(
+                    caisse=caisse,
+                    service=service,
+                    defaults={
+                        "phone": "36 46" if service != Service.HISTORIQUE else "",
+                        "email": f"partenaires-{service.value.replace('_', '-')}@cpam-{code}.example",
+                        "postal_address": f"{caisse.name}, {caisse.address_line}, {caisse.postal_code} {caisse.city}",
+                        "opening_hours": "du lundi au vendredi, de 8 h 30 à 17 h",
+                    },
+                )
 
     def _partenaire(self, spec, caisses):
         spec = dict(spec)
