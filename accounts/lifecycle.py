@@ -15,8 +15,8 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -24,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conventions import services as convention_services
 from conventions.models import ConventionMetier, ConventionStatus, ConventionUtilisation, Partenaire
-from core import audit
+from core import audit, set_based
 from core.models import Action
 from core.working_days import add_working_days
 
@@ -97,7 +97,7 @@ def end_expired_conventions(*, today: date | None = None, dry_run: bool = False)
     due = ConventionMetier.objects.past_their_end_date(today)
     if dry_run:
         return due.count()
-    return _by_batches(due, lambda rows: len(convention_services.end_conventions_at_term(rows, today=today)))
+    return _by_batches(due, lambda rows: convention_services.end_conventions_at_term(rows, today=today))
 
 
 def partners_without_convention(today: date):
@@ -136,35 +136,40 @@ def purge_inactivated_accounts(*, now: datetime | None = None, dry_run: bool = F
 
 @transaction.atomic
 def _erase(rows) -> int:
-    """One batch of the purge, in a constant number of queries; rows another transaction holds are skipped."""
-    users = list(rows.select_for_update(skip_locked=True, of=("self",)).only("pk").order_by("pk"))
-    if not users:
-        return 0
-    ids = [user.pk for user in users]
-    pk_text = Cast("pk", output_field=models.CharField())
-    User.objects.filter(pk__in=ids).update(
-        username=Concat(Value("compte-supprime-"), pk_text),
-        civilite="",
-        last_name="",
-        first_name="",
-        job_title="",
-        phone="",
-        email="",
-        inactivation_comment="",
+    """One batch of the purge, in one statement whatever its size; rows another transaction holds are skipped."""
+    where, params = set_based.locked_sql(rows)
+    erased = {
+        "username": RawSQL("%s || id", ("compte-supprime-",)),
+        **dict.fromkeys(("civilite", "last_name", "first_name", "job_title", "phone", "email"), ""),
+        "inactivation_comment": "",
         # What set_unusable_password() writes ("!" and random), made distinct per account by its number.
-        password=Concat(Value(make_password(None)), pk_text),
-        state=AccountState.SUPPRIME,
-        state_changed_at=timezone.now(),
+        "password": RawSQL("%s || id", (make_password(None),)),
+        "state": AccountState.SUPPRIME,
+        "state_changed_at": timezone.now(),
+    }
+    # The model history kept the name, email and phone; backup codes go before their devices (no signal
+    # listens to these deletions).
+    return len(
+        set_based.run(
+            [
+                ("erased", set_based.update_sql(User, erased, where, params)),
+                ("history", set_based.delete_sql(User.history.model, "id", "erased")),
+                ("totp", set_based.delete_sql(TOTPDevice, "user", "erased")),
+                ("tokens", set_based.delete_sql(AccountToken, "user", "erased")),
+                ("passwords", set_based.delete_sql(PasswordHistory, "user", "erased")),
+                ("backup_codes", _backup_codes_of("erased")),
+                ("devices", set_based.delete_sql(StaticDevice, "user", "erased")),
+                ("journal", audit.entries_sql(Action.ACCOUNT_PURGED, set_based.rows_of(User, "erased"))),
+            ],
+            "SELECT id FROM erased",
+        )
     )
-    User.history.filter(id__in=ids).delete()  # the model history kept the name, email and phone
-    for model in (TOTPDevice, AccountToken, PasswordHistory):
-        model.objects.filter(user_id__in=ids).delete()
-    # Backup codes, then their devices, one DELETE each: the deletion collector would delete the devices,
-    # which have dependents, 100 at a time (no signal listens to these deletions).
-    StaticToken.objects.filter(device__user_id__in=ids).delete()
-    StaticDevice.objects.filter(user_id__in=ids)._raw_delete(StaticDevice.objects.db)
-    audit.record_many(Action.ACCOUNT_PURGED, users)  # labelled by their number only
-    return len(users)
+
+
+def _backup_codes_of(source: str) -> tuple[str, list]:
+    devices = StaticDevice.objects.filter(user_id__in=RawSQL(f"SELECT id FROM {source}", ()))  # noqa: S608, S611
+    select, params = StaticToken.objects.filter(device__in=devices).values("pk").query.sql_with_params()
+    return f"DELETE FROM {StaticToken._meta.db_table} WHERE id IN ({select})", list(params)  # noqa: S608
 
 
 # --- A7: invitations and password reminders --------------------------------------------------------------
