@@ -230,6 +230,7 @@ def test_d7_caisse_queue_reads_its_page_once_and_counts_only_when_the_page_is_fu
     cl = response.context["cl"]
     assert (len(cl.result_list), cl.paginator.num_pages, cl.paginator.shown_count) == (50, 2, "plus de 50")
     assert "plus de 50 demandes" in response.content.decode()
+    assert "plus de 50 résultats" in response.content.decode() and "51 résultats" not in response.content.decode()
     response = agent.get(changelist + "?q=martin&p=2")
     assert response.context["cl"].paginator.num_pages in (2, 3)
 
