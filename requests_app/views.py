@@ -133,7 +133,9 @@ def _history(request):
 def history(request):
     """D8: every request of the structure, filtered, searched, paginated."""
     form, demandes = _history(request)
-    page = CappedPaginator(demandes.select_related("caisse", "filed_by"), PAGE_SIZE).get_page(request.GET.get("page"))
+    searching = bool(form.is_bound and form.is_valid() and form.cleaned_data["q"])  # a search is not counted twice
+    paginator = CappedPaginator(demandes.select_related("caisse", "filed_by"), PAGE_SIZE, count_past_page=not searching)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

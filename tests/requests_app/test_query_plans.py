@@ -241,3 +241,16 @@ def test_portal_queries_are_never_jit_compiled():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_d8_history_search_reads_its_matches_once(technicien):
+    """A name search with more than a page of matches: no count (it would scan the matches again), "plus de 25"
+    and the next page offered; one that fits in a page is counted by its page."""
+    queries = demande_queries(technicien, reverse("demandes") + "?q=martin")
+    assert len(queries) == 1 and "COUNT(" not in queries[0], queries
+    response = technicien.get(reverse("demandes") + "?q=martin")
+    assert "Demandes (plus de 25)" in response.content.decode()
+    assert response.context["page"].paginator.num_pages == 2
+    queries = demande_queries(technicien, reverse("demandes") + "?q=quillevere")
+    assert len(queries) == 1 and "COUNT(" not in queries[0], queries
+    assert "Demandes (1)" in technicien.get(reverse("demandes") + "?q=quillevere").content.decode()
