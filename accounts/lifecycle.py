@@ -93,7 +93,7 @@ def end_expired_conventions(*, today: date | None = None, dry_run: bool = False)
     due = ConventionMetier.objects.past_their_end_date(today)
     if dry_run:
         return due.count()
-    return _by_batches(due, lambda rows: len(convention_services.end_conventions_at_term(rows, today=today)))
+    return _by_batches(due, lambda rows: convention_services.end_conventions_at_term(rows, today=today))
 
 
 def partners_without_convention(today: date):

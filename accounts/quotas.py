@@ -51,7 +51,7 @@ def partners_over_quota(partenaires: QuerySet) -> QuerySet:
 
     def used(profile):
         accounts = User.objects.filter(partenaire=OuterRef("pk"), profile=profile, state__in=OCCUPYING_STATES)
-        return Coalesce(Subquery(accounts.order_by().values("partenaire").annotate(n=Count("pk")).values("n")), 0)
+        return Coalesce(Subquery(accounts.order_by().values("partenaire").annotate(n=Count("*")).values("n")), 0)
 
     return partenaires.annotate(
         gestionnaires_used=used(Profile.GESTIONNAIRE), techniciens_used=used(Profile.TECHNICIEN)

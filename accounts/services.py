@@ -13,7 +13,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from conventions.models import WORK_ON_CAISSE, CaisseUserObjectPermission, Partenaire
-from core import audit, guard, history
+from core import audit, guard, history, set_based
 from core.models import Action
 
 from . import invitations
@@ -243,14 +243,21 @@ def inactivate_accounts(accounts, *, reason: InactivationReason, comment: str = 
         "inactivation_reason": reason,
         "inactivation_comment": comment.strip()[:300],
     }
-    changed = User.objects.filter(pk__in=[user.pk for user in users])
-    changed.update(**changes)
-    history.record_updates(changed, reason=reason.label, when=now)
+    # One statement: the UPDATE of the locked rows, their history rows and their journal entries.
+    set_based.run(
+        [
+            ("changed", set_based.update_sql(User, changes, "id = ANY(%s)", [[user.pk for user in users]])),
+            ("history", history.insert_sql(User, "changed", reason=reason.label, when=now)),
+            ("journal", audit.entries_sql(
+                Action.ACCOUNT_INACTIVATED, set_based.rows_of(User, "changed"), actor=actor,
+                details={"motif": reason.value})),
+        ],
+        "SELECT count(*) FROM changed",
+    )  # fmt: skip
     for user in users:  # the rows are locked: this is what the UPDATE wrote
         for name, value in changes.items():
             setattr(user, name, value)
     invitations.revoke_all_tokens(users)
-    audit.record_many(Action.ACCOUNT_INACTIVATED, users, actor=actor, details={"motif": reason.value})
     # A14 inactivates every account of the structure: no gestionnaire remains to take the techniciens.
     if reason != InactivationReason.CONVENTION_ENDED:
         reattach_techniciens([user for user in users if user.is_gestionnaire], actor=actor)

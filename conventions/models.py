@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -300,6 +300,14 @@ class ConventionMetierQuerySet(models.QuerySet):
         return self if caisse_ids is None else self.filter(caisse_id__in=caisse_ids)
 
 
+def _label_sql(kind: str, partenaire: str, caisse: str, day: str):
+    """A convention's `str()` ("<kind> <partenaire> — <caisse> (dd/mm/yyyy)") as an SQL expression."""
+    text = models.CharField()
+    on = Func(F(day), Value("DD/MM/YYYY"), function="to_char", output_field=text)
+    parts = (Value(f"{kind} "), F(partenaire), Value(" — "), F(caisse), Value(" ("), on, Value(")"))
+    return Concat(*parts, output_field=text)
+
+
 class ConventionMetier(models.Model):
     """Convention « accès aux droits et aux soins » between one partner and one caisse (C3)."""
 
@@ -348,6 +356,11 @@ class ConventionMetier(models.Model):
 
     def __str__(self):
         return f"Convention métier {self.partenaire} — {self.caisse} ({self.start_date:%d/%m/%Y})"
+
+    @staticmethod
+    def audit_label_expression():
+        """`str()` in SQL, for the journal entries the database writes itself (core.audit)."""
+        return _label_sql("Convention métier", "partenaire__name", "caisse__name", "start_date")
 
     def is_in_force(self, on: date | None = None) -> bool:
         on = on or timezone.localdate()
@@ -430,6 +443,12 @@ class ConventionUtilisation(models.Model):
     def __str__(self):
         metier = self.convention_metier
         return f"Convention d'utilisation {metier.partenaire} — {metier.caisse} ({self.signed_on:%d/%m/%Y})"
+
+    @staticmethod
+    def audit_label_expression():
+        """`str()` in SQL, for the journal entries the database writes itself (core.audit)."""
+        metier = "convention_metier__"
+        return _label_sql("Convention d'utilisation", f"{metier}partenaire__name", f"{metier}caisse__name", "signed_on")
 
     @staticmethod
     def service_field(service: str) -> str:

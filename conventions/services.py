@@ -8,10 +8,10 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from core import audit, guard, history
+from core import audit, guard, history, set_based
 from core.models import Action
 
 from .models import (
@@ -117,7 +117,8 @@ def end_convention_metier(
     if terminated_on is None:
         if convention.end_date is None or convention.end_date >= today:
             raise ValidationError("Cette convention n'est pas arrivée à échéance.")
-        _end([convention], actor=actor)
+        _end("id = %s", [convention.pk], actor=actor)
+        convention.status, convention.ended_on = ConventionStatus.TERMINEE, convention.end_date
         return convention
     reason = (reason or "").strip()
     if not reason:
@@ -132,73 +133,57 @@ def end_convention_metier(
                 "indiquez la date de fin de la convention."
             }
         )
-    _end([convention], terminated_on=terminated_on, reason=reason, actor=actor)
+    _end("id = %s", [convention.pk], terminated_on=terminated_on, reason=reason, actor=actor)
+    convention.status = ConventionStatus.RESILIEE
+    convention.end_date = convention.ended_on = terminated_on
     return convention
 
 
 @transaction.atomic
-def end_conventions_at_term(conventions, *, today: date | None = None) -> list[ConventionMetier]:
+def end_conventions_at_term(conventions, *, today: date | None = None) -> int:
     """End at their end date those of `conventions` past it, with their conventions d'utilisation, and return
-    them: a constant number of queries whatever their number. Conventions another transaction holds are left
-    to it (`SKIP LOCKED`)."""
-    due = (
-        conventions.past_their_end_date(today)
-        .select_related("partenaire", "caisse")
-        .only("start_date", "end_date", "partenaire__name", "caisse__name")  # what the journal's labels need
-        .select_for_update(skip_locked=True, of=("self",))
-        .order_by("pk")
-    )
-    ended = list(due)
-    if ended:
-        _end(ended)
-    return ended
+    how many: one statement whatever their number. Conventions another transaction holds are left to it
+    (`SKIP LOCKED`)."""
+    where, params = set_based.locked_sql(conventions.past_their_end_date(today))
+    return len(_end(where, params))
 
 
 def _end(
-    conventions: list[ConventionMetier],
+    where: str,
+    params: list,
     *,
     terminated_on: date | None = None,
     reason: str = "",
     actor=None,
-) -> None:
-    """The one writer of a convention métier's end (C4): these locked conventions end at their end date, or
-    are terminated on `terminated_on`, and their conventions d'utilisation in force end with them. One UPDATE
-    per table, history and journal rows written in bulk."""
+) -> list[tuple]:
+    """The one writer of a convention métier's end (C4): the conventions `where` selects end at their end
+    date, or are terminated on `terminated_on`, and their conventions d'utilisation in force end with them.
+    One statement: both UPDATEs, their history rows and their journal entries; returns the ended ids."""
     if terminated_on is None:
-        status, changes = ConventionStatus.TERMINEE, {"ended_on": F("end_date")}
+        changes = {"status": ConventionStatus.TERMINEE, "ended_on": RawSQL("end_date", ())}
+        metier_action, details = Action.CONVENTION_ENDED, None
     else:
-        status, changes = ConventionStatus.RESILIEE, {"ended_on": terminated_on, "end_date": terminated_on}
-    ended = ConventionMetier.objects.filter(pk__in=[convention.pk for convention in conventions])
-    ended.update(status=status, **changes)
-    history.record_updates(ended)
-    for convention in conventions:  # the rows are locked: this is what the UPDATE wrote
-        convention.status = status
-        convention.end_date = convention.ended_on = terminated_on or convention.end_date
-    utilisations = list(
-        ConventionUtilisation.objects.select_for_update()
-        .filter(convention_metier__in=conventions, status=ConventionStatus.EN_VIGUEUR)
-        .only("convention_metier", "signed_on")
-        .order_by("pk")
-    )
-    if utilisations:
-        ended = ConventionUtilisation.objects.filter(pk__in=[utilisation.pk for utilisation in utilisations])
-        ended.update(
-            status=ConventionStatus.TERMINEE,
-            ended_on=Subquery(ConventionMetier.objects.filter(pk=OuterRef("convention_metier")).values("ended_on")),
-        )
-        history.record_updates(ended)
-        by_id = {convention.pk: convention for convention in conventions}
-        for utilisation in utilisations:
-            utilisation.convention_metier = by_id[utilisation.convention_metier_id]
-            utilisation.status = ConventionStatus.TERMINEE
-            utilisation.ended_on = utilisation.convention_metier.ended_on
-    if terminated_on is None:  # one INSERT: each convention métier, then its convention d'utilisation
-        utilisation_of = {utilisation.convention_metier_id: utilisation for utilisation in utilisations}
-        ended_both = [c for convention in conventions for c in (convention, utilisation_of.get(convention.pk)) if c]
-        audit.record_many(Action.CONVENTION_ENDED, ended_both, actor=actor)
-    else:
-        audit.record_many(Action.CONVENTION_TERMINATED, conventions, actor=actor, details={"motif": reason})
-        audit.record_many(Action.CONVENTION_ENDED, utilisations, actor=actor)
+        changes = {"status": ConventionStatus.RESILIEE, "ended_on": terminated_on, "end_date": terminated_on}
+        metier_action, details = Action.CONVENTION_TERMINATED, {"motif": reason}
+    with_utilisation = {
+        "status": ConventionStatus.TERMINEE,
+        "ended_on": RawSQL("SELECT ended.ended_on FROM ended WHERE ended.id = convention_metier_id", ()),
+    }
+    in_force = "convention_metier_id IN (SELECT id FROM ended) AND status = %s"
+    return set_based.run(
+        [
+            ("ended", set_based.update_sql(ConventionMetier, changes, where, params)),
+            ("utilisations", set_based.update_sql(
+                ConventionUtilisation, with_utilisation, in_force, [ConventionStatus.EN_VIGUEUR.value])),
+            ("h1", history.insert_sql(ConventionMetier, "ended")),
+            ("h2", history.insert_sql(ConventionUtilisation, "utilisations")),
+            ("j1", audit.entries_sql(
+                metier_action, set_based.rows_of(ConventionMetier, "ended"), actor=actor, details=details)),
+            ("j2", audit.entries_sql(
+                Action.CONVENTION_ENDED, set_based.rows_of(ConventionUtilisation, "utilisations"), actor=actor)),
+        ],
+        "SELECT id FROM ended",
+    )  # fmt: skip
 
 
 # --- Conventions d'utilisation -----------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""Model history (django-simple-history) for changes made in bulk by `QuerySet.update()`, which sends no
-signal and so leaves no history row by itself.
+"""Model history (django-simple-history) for changes made in bulk, which send no signal and so leave no
+history row by themselves.
 
-`record_updates` writes one "changed" row per updated row in a single INSERT … SELECT: the database copies
-the columns simple-history tracks from the rows as they now are. The result is the row `save()` would
-have written, without loading the rows into Python nor sending them back (building and sending the
-historical rows from Python was most of the cost of a batch of inactivations).
+`insert_sql` is the one writer of those rows: an INSERT … SELECT that copies the columns simple-history
+tracks from the rows as they now are — a query, or the RETURNING rows of the UPDATE that changed them, in
+the same statement. `record_updates` runs it after a `QuerySet.update()`. The result is the row `save()`
+would have written, without loading the rows into Python nor sending them back.
 """
 
 from datetime import datetime
@@ -14,15 +14,17 @@ from django.db import connections, models
 from django.utils import timezone
 
 
-def record_updates(queryset: models.QuerySet, *, reason: str | None = None, when: datetime | None = None) -> int:
-    """One "~" history row for each row of `queryset` (call it after the update, in the same transaction).
+def insert_sql(model, source: str, *, reason: str | None = None, when: datetime | None = None, using="default"):
+    """(sql, params) of the INSERT writing one "~" history row of `model` for each row of `source`: SQL
+    naming rows with the model's columns — a subquery in parentheses, or a data-modifying CTE's name.
+    Empty SQL when history is off (as simple-history itself).
 
     The author is the signed-in user of the web request (simple-history's middleware), as `save()` would
     record it; none in a job."""
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):  # as simple-history itself
-        return 0
-    history = queryset.model.history.model
-    connection = connections[queryset.db]
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return "", []
+    history = model.history.model
+    connection = connections[using]
     user = history.get_default_history_user(None)
     history_field = {field.attname: field for field in history._meta.concrete_fields}
     tracked = [field.attname for field in history.tracked_fields]
@@ -32,15 +34,26 @@ def record_updates(queryset: models.QuerySet, *, reason: str | None = None, when
         "history_change_reason": reason,
         "history_user_id": user.pk if user is not None else None,
     }
-    columns = [history_field[name].column for name in [*tracked, *extra]]
-    select, select_params = queryset.order_by().values_list(*tracked).query.sql_with_params()
-    extra_params = [history_field[name].get_db_prep_save(value, connection) for name, value in extra.items()]
     quote = connection.ops.quote_name
-    # Names from the models' metadata and SQL compiled by Django; every value goes as a parameter.
+    columns = [quote(history_field[name].column) for name in [*tracked, *extra]]
+    copied = [f"changed.{quote(model._meta.get_field(name).column)}" for name in tracked]
+    params = [history_field[name].get_db_prep_save(value, connection) for name, value in extra.items()]
+    # Names from the models' metadata; every value goes as a parameter.
     sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "  # noqa: S608
-        f"SELECT changed.*, {', '.join(['%s'] * len(extra))} FROM ({select}) changed"
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(copied)}, {', '.join(['%s'] * len(extra))} FROM {source} changed"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*extra_params, *select_params])
+    return sql, params
+
+
+def record_updates(queryset: models.QuerySet, *, reason: str | None = None, when: datetime | None = None) -> int:
+    """One "~" history row for each row of `queryset` (call it after the update, in the same transaction)."""
+    model = queryset.model
+    tracked = [field.attname for field in model.history.model.tracked_fields]
+    select, select_params = queryset.order_by().values_list(*tracked).query.sql_with_params()
+    sql, params = insert_sql(model, f"({select})", reason=reason, when=when, using=queryset.db)
+    if not sql:
+        return 0
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [*params, *select_params])  # the constants come first in the SELECT
         return cursor.rowcount

@@ -23,8 +23,8 @@ def _url(name: str, query: str = "") -> str:
 
 def queues(user) -> dict:
     today = timezone.localdate()
-    # Open requests only, one query on the partial index demande_caisse_open: the closed ones, which pile
-    # up for years, are listed (linked) but never counted here.
+    # Open requests only, one query on the partial index demande_caisse_open_counts, read alone (no row of the
+    # table visited): the closed ones, which pile up for years, are listed (linked) but never counted here.
     open_demandes = (
         Demande.objects.visible_to(user)
         .open()

@@ -131,13 +131,19 @@ DATABASES = {
 DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
 # Behind PgBouncer in transaction pooling mode (README, « Plusieurs nœuds »), a server connection is lent for one
 # transaction only: nothing may outlive it. No server-side cursor (an iterator outside a transaction would lose it),
-# no prepared statement, no session-level SET: the web's statement timeout then belongs to the pool's connect_query.
+# no prepared statement, no session-level SET or startup option: the web's statement timeout and `jit = off` then
+# belong to the pool's connect_query.
 DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", default=False)
 if DATABASE_TRANSACTION_POOLING:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
-elif DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT: the portal's queries last milliseconds, and compiling one the planner thinks costly (a count over a
+    # caisse's partners, an aggregate over its open requests) took 0.5 to 3 s at 1 M requests (make bench).
+    options = ["-c jit=off"]
+    if DATABASE_STATEMENT_TIMEOUT_MS:
+        options.append(f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(options)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

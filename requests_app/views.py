@@ -141,7 +141,9 @@ def history(request):
     # "Nouveau" on the rows of the page: one probe of the read marks' index per row shown.
     unread = ExpressionWrapper(unread_q(request.user), output_field=BooleanField())
     demandes = demandes.select_related("caisse", "filed_by").annotate(is_unread=unread)
-    page = CappedPaginator(demandes, PAGE_SIZE).get_page(request.GET.get("page"))
+    searching = bool(form.is_bound and form.is_valid() and form.cleaned_data["q"])  # a search is not counted twice
+    paginator = CappedPaginator(demandes, PAGE_SIZE, count_past_page=not searching)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -4,7 +4,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -186,6 +187,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def audit_label(self) -> str:
         return f"Compte n° {self.pk}"
+
+    @staticmethod
+    def audit_label_expression():
+        """`audit_label` in SQL, for the journal entries the database writes itself (core.audit)."""
+        return Concat(Value("Compte n° "), Cast("pk", output_field=models.CharField()))
 
     def get_full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)

@@ -34,7 +34,7 @@ from tests.conventions.factories import ConventionUtilisationFactory, Partenaire
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
-WRITES = ("INSERT", "UPDATE", "DELETE")
+WRITES = ("INSERT", "UPDATE", "DELETE", "WITH")  # WITH: a batch's UPDATE … RETURNING and what follows from it
 
 
 def at(day: date, hour=3):
@@ -169,6 +169,18 @@ def test_a14_the_job_inactivates_batch_by_batch(settings):
     assert inactivated == 5
     locks = [sql for sql in statements if sql.startswith("SELECT") and sql.endswith("SKIP LOCKED")]
     assert len(locks) == 3  # 2 + 2 + 1, each batch locked and committed by itself
+    # Each batch: one statement for the accounts, their history and journal, one for their links.
+    assert [sql.split()[0] for sql in writes(statements)] == ["WITH", "UPDATE"] * 3
+
+
+@pytest.mark.usefixtures("big_batches")
+def test_c4_a_batch_of_conventions_ends_in_one_statement():
+    conventions_at_term(30)
+    with at(date(2026, 7, 1)):
+        ended, statements = run(lifecycle.end_expired_conventions)
+    assert ended == 30
+    (statement,) = writes(statements)
+    assert statement.startswith("WITH") and "FOR UPDATE OF" in statement and "SKIP LOCKED" in statement
 
 
 # --- A11, A12: the same service for one account, from the pages -------------------------------------------
@@ -284,7 +296,7 @@ def test_a15_purge_costs_the_same_queries_for_3_or_150(settings):
             purged, statements = run(lifecycle.purge_inactivated_accounts)
         assert purged == size
         counts.append(len(statements))
-    assert counts[0] == counts[1], counts
+    assert counts[0] == counts[1], counts  # the catalogue's entries: a few statements each, not one per account
 
 
 def test_a15_each_purged_account_is_erased_and_journaled_and_a_second_run_writes_nothing():
