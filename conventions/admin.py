@@ -77,7 +77,7 @@ class ReferentInline(LabelledTabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class CanalSecoursInline(admin.TabularInline):
+class CanalSecoursInline(LabelledTabularInline):
     """P8: one row per activated service; saving rewrites the copy the database-down page reads."""
 
     model = CanalSecours

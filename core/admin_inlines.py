@@ -50,7 +50,9 @@ class LabelledTabularInline(admin.TabularInline):
                 where = row_name if index is None else f"{row_name}, ligne {index + 1}"
                 for field in form.fields.values():
                     if not field.widget.is_hidden:
-                        field.widget.attrs.setdefault("aria-label", f"{capfirst(field.label)} ({where})")
+                        # A foreign key's select sits inside the admin's RelatedFieldWidgetWrapper: name the select.
+                        widget = getattr(field.widget, "widget", field.widget)
+                        widget.attrs.setdefault("aria-label", f"{capfirst(field.label)} ({where})")
 
         LabelledFormSet.__name__ = formset.__name__
         return LabelledFormSet

@@ -42,6 +42,7 @@ NOT_PAGES = frozenset(
         "demandes_export",
         "document_download",
         "piece_download",
+        "ticket_attachment",
         "healthz",
     }
 )

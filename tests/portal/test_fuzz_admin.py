@@ -58,7 +58,7 @@ from portal import content
 from portal.models import DocumentPartenaire, MaintenanceNotice
 from requests_app import assistance
 from requests_app import services as demande_services
-from requests_app.models import Demande, DemandeKind, InformationPartenaire, Ticket
+from requests_app.models import Demande, DemandeKind, InformationPartenaire, ReponseType, Ticket
 from tests.accounts.factories import UserFactory
 from tests.conventions.factories import (
     ConventionMetierFactory,
@@ -332,6 +332,8 @@ def valid_new(model, world, profile: str) -> dict:
         }
     if model is HealthTerm:
         return {"term": f"zorglub {n}", "category": "maladie", "active": "on"}
+    if model is ReponseType:
+        return {"caisse": caisse, "title": f"Réponse {n}", "body": "Bien reçu."}
     if model is InformationPartenaire:
         return {"caisse": caisse, "partenaire": str(world.partenaire.pk), "title": f"Info {n}", "body": "Délais."}
     return {}
@@ -419,6 +421,8 @@ def change_target(model, world):
         return HealthTerm.objects.order_by("pk").first()
     if model is Ticket:
         return _ticket(world)
+    if model is ReponseType:  # the caisse's own: both the agent and the national administrator may change it
+        return ReponseType.objects.create(caisse=world.caisse, title="Accusé de réception", body="Bien reçu.")
     if model is InformationPartenaire:
         return assistance.publish_information(
             InformationPartenaire(caisse=world.caisse, title="Délais", body="Délais allongés."), actor=world.agent
