@@ -322,22 +322,22 @@ weed_bin() {
     if [ -x "$ROOT_DIR/.venv/bin/weed" ]; then echo "$ROOT_DIR/.venv/bin/weed"; else command -v weed 2>/dev/null; fi
 }
 
-s3_identities() {  # writes .services/seaweedfs/s3.json once; sets S3_ACCESS_KEY and S3_SECRET_KEY
+s3_identities() {  # writes .services/seaweedfs/s3.json; sets S3_ACCESS_KEY and S3_SECRET_KEY
+    # One fixed identity for every checkout's test store (127.0.0.1 only, throwaway data, like the demo password):
+    # a SeaweedFS started by another checkout of the project, or by an earlier CI clone, serves the suite too.
     mkdir -p "$SEAWEED_DIR/data"
     [ -f "$SERVICES_DIR/.gitignore" ] || printf '*\n' >"$SERVICES_DIR/.gitignore"
-    if [ ! -s "$SEAWEED_DIR/s3.json" ]; then
-        local access secret
-        access="EPTEST$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-        secret="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
-        (umask 077 && cat >"$SEAWEED_DIR/s3.json" <<EOF
+    S3_ACCESS_KEY="EPTESTESPACEPARTENAIRES"
+    S3_SECRET_KEY="espace-partenaires-tests-locaux-seulement"
+    (umask 077 && cat >"$SEAWEED_DIR/s3.json" <<EOF
 {
   "identities": [
     {
       "name": "espace-partenaires-tests",
       "credentials": [
         {
-          "accessKey": "$access",
-          "secretKey": "$secret"
+          "accessKey": "$S3_ACCESS_KEY",
+          "secretKey": "$S3_SECRET_KEY"
         }
       ],
       "actions": ["Admin", "Read", "List", "Tagging", "Write"]
@@ -345,10 +345,18 @@ s3_identities() {  # writes .services/seaweedfs/s3.json once; sets S3_ACCESS_KEY
   ]
 }
 EOF
-        )
-    fi
-    S3_ACCESS_KEY="$(sed -n 's/.*"accessKey": "\([^"]*\)".*/\1/p' "$SEAWEED_DIR/s3.json")"
-    S3_SECRET_KEY="$(sed -n 's/.*"secretKey": "\([^"]*\)".*/\1/p' "$SEAWEED_DIR/s3.json")"
+    )
+}
+
+weed_leftover() {  # $1=port -> pid of a `weed` listening there whose checkout was deleted (a removed clone's)
+    local pid
+    pid="$(ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(("weed",pid=[0-9]*' | head -n 1)" || true
+    pid="${pid##*pid=}"
+    [ -n "$pid" ] || return 1
+    case "$(readlink "/proc/$pid/cwd" 2>/dev/null)" in
+        *" (deleted)") echo "$pid" ;;
+        *) return 1 ;;
+    esac
 }
 
 s3_curl() {  # s3_curl METHOD PATH [BODY]: one request signed (SigV4) with our test identity
@@ -381,6 +389,9 @@ seaweedfs_up() {
         fi
         stop_pid "$pid" 30  # ours, broken (SeaweedFS takes a while to stop on SIGTERM)
         started=" (redémarré : il ne répondait plus au put/get)"
+    elif pid="$(weed_leftover "$S3_PORT")"; then
+        stop_pid "$pid" 30  # started from a checkout that no longer exists: nobody else can use it
+        started=" (remplacé : le SeaweedFS d'un dépôt supprimé occupait le port)"
     elif port_open "$S3_HOST" "$S3_PORT"; then
         say seaweedfs "ÉCHEC : $S3_HOST:$S3_PORT $(listener_of "$S3_PORT") n'est pas le SeaweedFS de ce dépôt et refuse un put/get avec ses identifiants : arrêtez-le ou changez S3_PORT -> tests marqués 's3' en échec"
         return 0
