@@ -14,7 +14,7 @@ register(
         ("*",),
         Treatment.DELETE_ROWS,
         "les droits du compte (agent) sur des caisses",
-        apply=delete_rows(lambda person: CaisseUserObjectPermission.objects.filter(user_id__in=person.ids)),
+        apply=delete_rows(lambda person: CaisseUserObjectPermission.objects.filter(user_id__any=person.ids)),
     ),
     Entry(
         "conventions.Caisse",

@@ -8,4 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Socle"
 
     def ready(self):
-        from . import personal_data_core  # noqa: F401  (the journal's and the outbox's entries, A15)
+        from . import (
+            lookups,  # noqa: F401  (field__any=[…], one array parameter)
+            personal_data_core,  # noqa: F401  (the journal's and the outbox's entries, A15)
+        )

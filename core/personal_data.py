@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from django.db import connection, models
 from django.db.models import Q
@@ -45,13 +46,30 @@ class Person:
 
     def strong(self) -> list[str]:
         """The values that name one person only: emails, identifiers, phones, full names."""
-        return _variants([*self.emails, *self.usernames, *self.phones, *self.full_names])
+        return self._strong
 
     def all(self) -> list[str]:
-        return _variants([*self.strong(), *self.names])
+        return self._all
+
+    @cached_property
+    def _strong(self) -> list[str]:
+        return _variants([*self.emails, *self.usernames, *self.phones, *self.full_names])
+
+    @cached_property
+    def _all(self) -> list[str]:
+        return _longest_first({*self._strong, *_variants(self.names)})
 
     def matcher(self, *, strong: bool = False) -> "Matcher":
-        return Matcher(self.strong() if strong else self.all(), self.phones)
+        return self._strong_matcher if strong else self._matcher
+
+    # Built once per batch (thousands of values), not once per entry of the catalogue.
+    @cached_property
+    def _matcher(self) -> "Matcher":
+        return Matcher(self.all(), self.phones)
+
+    @cached_property
+    def _strong_matcher(self) -> "Matcher":
+        return Matcher(self.strong(), self.phones)
 
 
 def _variants(values: Iterable[str]) -> list[str]:
@@ -63,7 +81,11 @@ def _variants(values: Iterable[str]) -> list[str]:
         if len(value) < 2:
             continue
         found.update({value, value.lower(), fold(value)})
-    return sorted(found, key=lambda value: (-len(value), value))
+    return _longest_first(found)
+
+
+def _longest_first(values) -> list[str]:
+    return sorted(values, key=lambda value: (-len(value), value))
 
 
 # Texts are cut into words at spaces and punctuation, also inside emails, identifiers and file names.
@@ -74,6 +96,10 @@ _SEPARATORS = re.compile(SEPARATORS)
 # A phone as people type it: digits, maybe grouped by spaces, dots or dashes, maybe after a "+".
 PHONE_RUN = r"\+?[0-9][0-9 .-]{6,}[0-9]"
 _PHONE_RUN = re.compile(PHONE_RUN)
+
+
+# Between the values sent as one text: a control character no typed value holds (the words are cut at spaces).
+LIST_SEPARATOR = "\x1f"
 
 
 def _digits(phone: str) -> set[str]:
@@ -120,12 +146,14 @@ class Matcher:
         condition = Q(pk__in=[])
         for column in columns:
             name = f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(column)}"
+            # The lists go as one text each, cut by string_to_array once per statement (constant): thousands of
+            # values dumped as an array for every statement cost more than the statement.
             sql = (
                 f"(EXISTS (SELECT 1 FROM regexp_split_to_table(lower({name}), %s) AS w(word) "  # noqa: S608
-                f"WHERE w.word = ANY(%s)) OR EXISTS (SELECT 1 FROM regexp_matches({name}, %s, 'g') AS m(run) "
-                f"WHERE regexp_replace(m.run[1], '[^0-9]', '', 'g') = ANY(%s)))"
+                f"WHERE w.word = ANY(string_to_array(%s, %s))) OR EXISTS (SELECT 1 FROM regexp_matches({name}, %s, "
+                f"'g') AS m(run) WHERE regexp_replace(m.run[1], '[^0-9]', '', 'g') = ANY(string_to_array(%s, %s))))"
             )
-            params = (SEPARATORS, keys, PHONE_RUN, self.phones)
+            params = (SEPARATORS, LIST_SEPARATOR.join(keys), LIST_SEPARATOR, PHONE_RUN, ",".join(self.phones), ",")
             # Names from the models' metadata; every value goes as a parameter.
             condition |= Q(RawSQL(sql, params, output_field=models.BooleanField()))  # noqa: S611
         return condition
@@ -239,21 +267,29 @@ def set_values(queryset_of: Callable[[Person], models.QuerySet], **values) -> Ca
     return apply
 
 
-def scrub(model: type[models.Model], columns: tuple[str, ...], scope: Callable[[Person], Q] | None = None):
+def scrub(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    scope: Callable[[Person], Q | tuple[Q, ...]] | None = None,
+):
     """Replace the person's names, emails, identifiers and phones inside free texts, in the rows of `scope` (else
     every row). Without a scope, first and last names alone are left: only what names one person (email,
-    identifier, phone, full name) is looked for in the whole table. One query to find the rows, one to write."""
+    identifier, phone, full name) is looked for in the whole table. A scope may be a tuple of conditions, read
+    one query each: an OR across two indexes (the author's messages, or those of his requests, a join) would be
+    planned as a scan of the whole table. One query per condition to find the rows, one to write."""
 
     def apply(person: Person) -> int:
         matcher = person.matcher(strong=scope is None)
         if not matcher:
             return 0
-        rows = model._default_manager.filter(matcher.condition(model, columns))
-        if scope is not None:
-            rows = rows.filter(scope(person))
+        candidates = model._default_manager.filter(matcher.condition(model, columns)).only("pk", *columns)
+        parts = scope(person) if scope is not None else (Q(),)
+        rows = {
+            row.pk: row for part in (parts if isinstance(parts, tuple) else (parts,)) for row in candidates.filter(part)
+        }
         lengths = {column: model._meta.get_field(column).max_length for column in columns}
         changed = []
-        for row in rows.only("pk", *columns):
+        for row in rows.values():
             before = [getattr(row, column) for column in columns]
             for column in columns:
                 text = matcher.scrub(getattr(row, column))

@@ -9,7 +9,7 @@ ACCOUNT_TYPE = settings.AUTH_USER_MODEL.lower()
 
 
 def _journal_about(person: Person):
-    return JournalEntry.objects.filter(target_type=ACCOUNT_TYPE, target_id__in=[str(pk) for pk in person.ids])
+    return JournalEntry.objects.filter(target_type=ACCOUNT_TYPE, target_id__any=[str(pk) for pk in person.ids])
 
 
 def _erase_journal_labels(person: Person) -> int:
@@ -17,7 +17,7 @@ def _erase_journal_labels(person: Person) -> int:
 
 
 def _erase_journal_addresses(person: Person) -> int:
-    return JournalEntry.objects.filter(actor_id__in=person.ids, ip__isnull=False).erase_personal(label=False)
+    return JournalEntry.objects.filter(actor_id__any=person.ids, ip__isnull=False).erase_personal(label=False)
 
 
 def _outbox_emails(person: Person):

@@ -8,7 +8,10 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 def fold(text: str) -> str:
     """Case, accents and ligatures folded, spaces collapsed: " Œdème  DIABÈTE" → "oedeme diabete"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    text = text or ""
+    if text.isascii():  # most identifiers and emails: nothing to decompose (the purge folds thousands a batch)
+        return " ".join(text.lower().split())
+    decomposed = unicodedata.normalize("NFKD", text)
     without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
     return re.sub(r"\s+", " ", without_accents.casefold().translate(_LIGATURES)).strip()
 

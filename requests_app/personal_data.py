@@ -13,8 +13,8 @@ ANONYMIZED = "renvoie au compte, devenu « compte-supprime-N » : la demande res
 FREE_TEXTS = ("dossier_other", "reason", "appointment_place", "document_other")
 
 
-def _its_requests(person) -> Q:
-    return Q(filed_by_id__in=person.ids) | Q(assigned_to_id__in=person.ids)
+def _its_requests(person) -> tuple[Q, Q]:
+    return Q(filed_by_id__any=person.ids), Q(assigned_to_id__any=person.ids)
 
 
 register(
@@ -41,7 +41,7 @@ register(
         apply=scrub(
             Message,
             ("body",),
-            lambda person: Q(author_id__in=person.ids) | Q(demande__filed_by_id__in=person.ids),
+            lambda person: (Q(author_id__any=person.ids), Q(demande__filed_by_id__any=person.ids)),
         ),
     ),
     Entry("requests_app.Message", ("author",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
@@ -53,7 +53,7 @@ register(
         apply=scrub(
             PieceJointe,
             ("original_name",),
-            lambda person: Q(uploaded_by_id__in=person.ids) | Q(demande__filed_by_id__in=person.ids),
+            lambda person: (Q(uploaded_by_id__any=person.ids), Q(demande__filed_by_id__any=person.ids)),
         ),
     ),
     Entry("requests_app.Demande", ("reference",), Treatment.NOT_PERSONAL, "toutes", "une référence tirée au hasard"),
@@ -82,7 +82,7 @@ register(
         ("*",),
         Treatment.DELETE_ROWS,
         "les marques de lecture du compte",
-        apply=delete_rows(lambda person: DemandeLecture.objects.filter(user_id__in=person.ids)),
+        apply=delete_rows(lambda person: DemandeLecture.objects.filter(user_id__any=person.ids)),
     ),
     Entry(
         "requests_app.ReponseType",
@@ -96,14 +96,14 @@ register(
         ("description",),
         Treatment.SCRUB,
         "les problèmes que le compte a signalés",
-        apply=scrub(Ticket, ("description",), lambda person: Q(reported_by_id__in=person.ids)),
+        apply=scrub(Ticket, ("description",), lambda person: Q(reported_by_id__any=person.ids)),
     ),
     Entry(
         "requests_app.Ticket",
         ("user_agent",),
         Treatment.ERASE,
         "les problèmes que le compte a signalés",
-        apply=set_values(lambda person: Ticket.objects.filter(reported_by_id__in=person.ids), user_agent=""),
+        apply=set_values(lambda person: Ticket.objects.filter(reported_by_id__any=person.ids), user_agent=""),
     ),
     Entry("requests_app.Ticket", ("reported_by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
     Entry("requests_app.Ticket", ("reference",), Treatment.NOT_PERSONAL, "toutes", "une référence tirée au hasard"),
@@ -115,7 +115,7 @@ register(
         apply=scrub(
             TicketMessage,
             ("body",),
-            lambda person: Q(author_id__in=person.ids) | Q(ticket__reported_by_id__in=person.ids),
+            lambda person: (Q(author_id__any=person.ids), Q(ticket__reported_by_id__any=person.ids)),
         ),
     ),
     Entry("requests_app.TicketMessage", ("author",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
@@ -124,7 +124,7 @@ register(
         ("original_name",),
         Treatment.SCRUB,
         "les captures que le compte a déposées",
-        apply=scrub(TicketAttachment, ("original_name",), lambda person: Q(uploaded_by_id__in=person.ids)),
+        apply=scrub(TicketAttachment, ("original_name",), lambda person: Q(uploaded_by_id__any=person.ids)),
     ),
     Entry("requests_app.TicketAttachment", ("uploaded_by",), Treatment.KEEP_REFERENCE, "toutes", ANONYMIZED),
     Entry(

@@ -224,6 +224,13 @@ class Demande(models.Model):
                 name="demande_partner_answered",
                 condition=Q(caisse_changed_at__isnull=False),
             ),
+            # The agent's side: the partners' news on his own requests (dashboard card, "lecture" filter), read in
+            # his recent changes, not in his caisse's whole index.
+            models.Index(
+                fields=["assigned_to", "-partner_changed_at", "-id"],
+                name="demande_agent_answered",
+                condition=Q(partner_changed_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -41,7 +41,7 @@ def test_transaction_pooling_disables_what_outlives_a_transaction():
     assert pooled["OPTIONS"]["prepare_threshold"] is None  # no server-side prepared statement
     assert "options" not in pooled["OPTIONS"]  # no session-level SET: the pool's connect_query sets the timeout
     direct = portal_settings(DATABASE_URL=database, DATABASE_STATEMENT_TIMEOUT_MS="10000")
-    assert direct["OPTIONS"]["options"] == "-c jit=off -c statement_timeout=10000"
+    assert direct["OPTIONS"]["options"] == "-c jit=off -c random_page_cost=1.1 -c statement_timeout=10000"
     assert not direct.get("DISABLE_SERVER_SIDE_CURSORS")
 
 
