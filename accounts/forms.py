@@ -2,12 +2,16 @@
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.db.models import Q
 from dsfr.forms import DsfrBaseForm
 
 from core.dates import DATE_HINT, DayMonthYearField
 from core.guard import FreeTextField, no_nir_validator
 
-from .models import GESTIONNAIRE_REASONS, Civilite, IncidentKind
+from .models import GESTIONNAIRE_REASONS, AccountState, Civilite, IncidentKind, Profile
+
+PARTNER_PROFILE_CHOICES = [(p.value, p.label) for p in (Profile.GESTIONNAIRE, Profile.TECHNICIEN)]
+LISTED_STATE_CHOICES = [(s.value, s.label) for s in (AccountState.INVITE, AccountState.ACTIF, AccountState.INACTIVE)]
 
 
 def password_rules() -> list[str]:
@@ -113,3 +117,35 @@ class IncidentForm(DsfrBaseForm):
         self.fields["account"].choices = [
             (a.pk, f"{a.get_full_name()} ({a.username}) — {a.get_profile_display()}") for a in accounts
         ]
+
+
+class AccountsFilterForm(forms.Form):
+    """The structure's accounts (A16), searched and filtered: a big structure has hundreds of them."""
+
+    q = forms.CharField(label="Nom, identifiant ou email", required=False, max_length=100)
+    profile = forms.ChoiceField(label="Profil", required=False, choices=[("", "Tous"), *PARTNER_PROFILE_CHOICES])
+    state = forms.ChoiceField(label="État", required=False, choices=[("", "Tous"), *LISTED_STATE_CHOICES])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "fr-select" if is_select else "fr-input"
+            field.group_class = "fr-select-group" if is_select else "fr-input-group"
+
+    def filter(self, accounts):
+        if not self.is_valid():
+            return accounts
+        data = self.cleaned_data
+        for word in data["q"].split():
+            accounts = accounts.filter(
+                Q(last_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(username__icontains=word)
+                | Q(email__icontains=word)
+            )
+        if data["profile"]:
+            accounts = accounts.filter(profile=data["profile"])
+        if data["state"]:
+            accounts = accounts.filter(state=data["state"])
+        return accounts

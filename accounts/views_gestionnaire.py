@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from core.models import Action
 from . import habilitations, services, two_factor
 from .exports import habilitation_table_csv, structure_accounts
 from .forms import (
+    AccountsFilterForm,
     GestionnaireInactivationForm,
     GestionnaireModificationForm,
     IdentityForm,
@@ -32,6 +34,9 @@ from .models import (
     RequestStatus,
     User,
 )
+
+# A big structure has hundreds of accounts: a page of them, searched and filtered; the export gives them all.
+ACCOUNTS_PAGE_SIZE = 50
 
 
 def gestionnaire_required(view):
@@ -61,9 +66,16 @@ def accounts_list(request):
     pending = GestionnaireRequest.objects.filter(
         partenaire=partenaire, status__in=(RequestStatus.PENDING, RequestStatus.SCHEDULED)
     ).select_related("target")
+    form = AccountsFilterForm(request.GET or None)
+    page = Paginator(form.filter(structure_accounts(partenaire)), ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "title": "Comptes de la structure",
-        "accounts": structure_accounts(partenaire),
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "filtered": any(request.GET.get(name) for name in form.fields),
         "usage": [services.quota_usage(partenaire, p) for p in (Profile.GESTIONNAIRE, Profile.TECHNICIEN)],
         "pending_requests": pending,
         "pending_habilitations": HabilitationRequest.objects.filter(

@@ -27,6 +27,14 @@ def _think(result: dict) -> float:
     return max((r.get("think_s", 0) for r in result["load"].values()), default=0)
 
 
+# "Cost follows the page, not the table": the p95 at the bigger size, at most this many times the smaller one's.
+FLAT_BOUND = 1.3
+
+
+def flat_verdict(key: str, ratio: float) -> bool | None:
+    return ratio <= FLAT_BOUND if key in FLOOR_BOUND or key in ABSOLUTE_BOUND_MS else None
+
+
 def page_verdict(key: str, page: dict) -> bool | None:
     p95, floor = page["page"]["p95_ms"], page["floor"]["p95_ms"]
     if page["page"]["error_count"] or p95 is None:
@@ -52,7 +60,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
         "(gabarit minimal dans la mise en page du site : en-tête, menu, pied de page du portail ou du back-office), "
         "même session et mêmes middlewares. Ratio : p95 de la page / p95 du plancher.",
         "- Objectifs : ✓ / ✗ — historique et listes de l'admin : p95 ≤ 2 × plancher ; accueils et "
-        "tableaux de bord : p95 ≤ 150 ms.",
+        f"tableaux de bord : p95 ≤ 150 ms ; les uns et les autres plats : p95 ≤ {FLAT_BOUND} × celui de la taille "
+        "inférieure (entre parenthèses).",
         "",
         "## Pages",
         "",
@@ -67,7 +76,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
         if previous and key in previous.get("pages", {}):
             before = previous["pages"][key]["page"]["p95_ms"]
             if before and p["p95_ms"]:
-                flat = f" ({p['p95_ms'] / before:.1f}× à {previous['size']})"
+                growth = p["p95_ms"] / before
+                flat = f" ({growth:.2f}× à {previous['size']}{_mark(flat_verdict(key, growth))})"
         verdict = _mark(page_verdict(key, page))
         lines.append(
             f"| {size} | {page['label']} | {_ms(p['median_ms'])} | {_ms(p['p95_ms'])}"

@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import AccountState, GestionnaireRequest, Profile, User
+from accounts.models import AccountState, GestionnaireRequest, InactivationReason, Profile, User
 from tests.accounts.factories import UserFactory
 from tests.conftest import verified_login
 from tests.conventions.factories import DomaineEmailFactory, PartenaireFactory
@@ -105,3 +106,56 @@ def test_accounts_page_shows_places_used(client, gestionnaire):
 def test_bad_input_never_gives_a_500(client, gestionnaire, payload):
     response = client.post(reverse("technicien_create"), payload)
     assert response.status_code == 200
+
+
+def test_a16_accounts_table_is_paged_searched_and_filtered(client, gestionnaire, django_assert_max_num_queries):
+    """A big structure has hundreds of accounts: 50 a page, in a constant number of queries, searched by name,
+    identifier or email and filtered by profile and state; the export still gives them all."""
+    partenaire = gestionnaire.partenaire
+    UserFactory.create_batch(59, partenaire=partenaire, state=AccountState.ACTIF)
+    UserFactory(
+        partenaire=partenaire,
+        last_name="Quillevère",
+        first_name="Léa",
+        state=AccountState.INACTIVE,
+        inactivated_at=timezone.now(),
+        inactivation_reason=InactivationReason.LEFT_STRUCTURE,
+    )
+    url = reverse("accounts_list")
+    with django_assert_max_num_queries(25):
+        first = client.get(url)
+    rows = first.context["page"]
+    assert (len(rows), rows.paginator.count, rows.paginator.num_pages) == (50, 61, 2)
+    assert "Comptes de la structure (61)" in first.content.decode() and "Page suivante" in first.content.decode()
+    with django_assert_max_num_queries(25):
+        second = client.get(url, {"page": 2})
+    assert len(second.context["page"]) == 11
+    shown = {a.pk for a in first.context["page"]} | {a.pk for a in second.context["page"]}
+    assert len(shown) == 61  # every account once, none twice across the pages
+
+    found = client.get(url, {"q": "quillevère léa"}).context["page"]
+    assert [a.last_name for a in found] == ["Quillevère"]
+    assert list(client.get(url, {"q": gestionnaire.email.upper()}).context["page"]) == [gestionnaire]
+    inactive = client.get(url, {"state": AccountState.INACTIVE}).context["page"]
+    assert [a.last_name for a in inactive] == ["Quillevère"]
+    gestionnaires = client.get(url, {"profile": Profile.GESTIONNAIRE}).context["page"]
+    assert list(gestionnaires) == [gestionnaire]
+    empty = client.get(url, {"q": "personne-de-ce-nom"})
+    assert "Aucun compte ne correspond à la recherche." in empty.content.decode()
+    assert "Tous les comptes" in empty.content.decode()
+
+    export = client.get(reverse("accounts_export"))
+    assert b"".join(export.streaming_content if export.streaming else [export.content]).count(b"\n") == 62
+
+
+@pytest.mark.parametrize(
+    "query", [{"page": "abc"}, {"page": "999"}, {"state": "supprime"}, {"profile": "agent"}, {"q": "x" * 500}]
+)
+def test_a16_accounts_table_bad_query_is_not_a_500(client, gestionnaire, query):
+    """A page out of range or not a number shows a page; an unknown choice or a too long search says why in
+    French and lists the accounts unfiltered."""
+    response = client.get(reverse("accounts_list"), query)
+    content = response.content.decode()
+    assert response.status_code == 200 and gestionnaire.username in content
+    if "page" not in query:
+        assert "Sélectionnez un choix valide" in content or "au plus 100 caractères" in content
