@@ -35,6 +35,40 @@ def flat_verdict(key: str, ratio: float) -> bool | None:
     return ratio <= FLAT_BOUND if key in FLOOR_BOUND or key in ABSOLUTE_BOUND_MS else None
 
 
+def _same_rounds_growth(result: dict, key: str) -> tuple[float, str] | None:
+    """The page's p95 at this size over its p95 at the smallest, both measured in the same rounds."""
+    flat = result.get("flat")
+    if not flat or key not in flat["pages"]:
+        return None
+    smaller, bigger = flat["sizes"][0], result["size"]
+    before, after = flat["pages"][key][smaller]["p95_ms"], flat["pages"][key][bigger]["p95_ms"]
+    return (after / before, smaller) if before and after else None
+
+
+def _flat_section(result: dict) -> list[str]:
+    flat = result["flat"]
+    smaller, bigger = flat["sizes"][0], result["size"]
+    lines = [
+        "",
+        f"## Plat de {smaller} à {bigger} : chaque page aux deux tailles dans les mêmes tours",
+        "",
+        f"Un gunicorn par taille, les pages des deux tailles mélangées dans chacun des {flat['rounds']} tours : "
+        "la croissance d'une page n'est pas la dérive de la machine entre deux exécutions.",
+        "",
+        f"| page | médiane {smaller} / {bigger} (ms) | p95 {smaller} / {bigger} (ms) | p95 {bigger} / p95 {smaller} |",
+        "|---|---|---|---|",
+    ]
+    for key, page in flat["pages"].items():
+        a, b = page[smaller], page[bigger]
+        growth = b["p95_ms"] / a["p95_ms"] if a["p95_ms"] and b["p95_ms"] else None
+        lines.append(
+            f"| {page['label']} | {_ms(a['median_ms'])} / {_ms(b['median_ms'])} | {_ms(a['p95_ms'])} / "
+            f"{_ms(b['p95_ms'])} | {'–' if growth is None else f'{growth:.2f}'}"
+            f"{'' if growth is None else _mark(flat_verdict(key, growth))} |"
+        )
+    return lines
+
+
 def page_verdict(key: str, page: dict) -> bool | None:
     p95, floor = page["page"]["p95_ms"], page["floor"]["p95_ms"]
     if page["page"]["error_count"] or p95 is None:
@@ -61,7 +95,7 @@ def markdown(result: dict, previous: dict | None = None) -> str:
         "même session et mêmes middlewares. Ratio : p95 de la page / p95 du plancher.",
         "- Objectifs : ✓ / ✗ — historique et listes de l'admin : p95 ≤ 2 × plancher ; accueils et "
         f"tableaux de bord : p95 ≤ 150 ms ; les uns et les autres plats : p95 ≤ {FLAT_BOUND} × celui de la taille "
-        "inférieure (entre parenthèses).",
+        "inférieure (entre parenthèses ; « mêmes tours » : mesurés ensemble, voir plus bas).",
         "",
         "## Pages",
         "",
@@ -73,7 +107,11 @@ def markdown(result: dict, previous: dict | None = None) -> str:
         p, f = page["page"], page["floor"]
         ratio = p["p95_ms"] / f["p95_ms"] if p["p95_ms"] and f["p95_ms"] else None
         flat = ""
-        if previous and key in previous.get("pages", {}):
+        same_rounds = _same_rounds_growth(result, key)
+        if same_rounds:
+            growth, smaller = same_rounds
+            flat = f" ({growth:.2f}× à {smaller}, mêmes tours{_mark(flat_verdict(key, growth))})"
+        elif previous and key in previous.get("pages", {}):
             before = previous["pages"][key]["page"]["p95_ms"]
             if before and p["p95_ms"]:
                 growth = p["p95_ms"] / before
@@ -86,6 +124,8 @@ def markdown(result: dict, previous: dict | None = None) -> str:
             f"{p['queries'] if p['queries'] is not None else '–'} ({_ms(p['sql_ms'])} ms) | "
             f"{p['error_count'] + f['error_count'] or ''} |"
         )
+    if result.get("flat"):
+        lines += _flat_section(result)
     if "export" in result:
         e, ef = result["export"]["page"], result["export"]["floor"]
         lines += [

@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -116,6 +118,29 @@ def sign_in_personas(base_url: str) -> dict[str, Client]:
     return clients
 
 
+def measure_flatness(sizes: list[tuple[str, str, dict]], rounds: int, out: Path) -> dict:
+    """Each page at every size in the same rounds (one gunicorn per size, the pages shuffled together): a page's
+    growth from one size to the next is then not the machine's drift between two runs minutes apart."""
+    with ExitStack() as stack:
+        clients, page_list = {}, []
+        for size, url, env in sizes:
+            server = stack.enter_context(Gunicorn(env, log_path=out / f"gunicorn-plat-{size}.log"))
+            clients |= {f"{persona}@{size}": c for persona, c in sign_in_personas(server.base_url).items()}
+            page_list += [
+                replace(page, key=f"{page.key}@{size}", persona=f"{page.persona}@{size}", floor=None)
+                for page in pages(targets(url))
+            ]
+        log(f"  plat : {rounds} tours, {len(sizes)} tailles dans les mêmes tours")
+        measured = measure_pages(clients, page_list, rounds, log=log)
+        for client in clients.values():
+            client.close()
+    flat = {"sizes": [size for size, _, _ in sizes], "rounds": rounds, "pages": {}}
+    for key, value in measured.items():
+        page, size = key.rsplit("@", 1)
+        flat["pages"].setdefault(page, {"label": value["label"]})[size] = value["page"]
+    return flat
+
+
 def parse_config(text: str) -> dict:
     worker_class, _, shape = text.partition(":")
     workers, _, threads = shape.partition("x")
@@ -197,7 +222,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--job-repeats", type=int, default=1, help="répétitions des tâches (la meilleure compte)")
     parser.add_argument("--upload-rounds", type=int, default=20, help="pièces jointes contrôlées")
-    parser.add_argument("--skip", default="", help="parties à sauter : export,load,jobs,upload")
+    parser.add_argument("--skip", default="", help="parties à sauter : export,load,jobs,upload,plat")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--with-results", nargs="*", default=[], help="résultats JSON d'autres tailles, pour la courbe")
     args = parser.parse_args(argv)
@@ -217,6 +242,13 @@ def main(argv=None) -> int:
         previous = min(smaller, key=lambda r: r["requests"]) if smaller else None  # "flat from 100k to 1m"
         log(f"[{size}] rapport : {write_report(result, out, previous)}")
         results.append(result)
+    measured = [(size, database_url_for(args.database_url, size)) for size in args.size or []]
+    if len(measured) > 1 and "plat" not in args.skip:
+        flat = measure_flatness([(size, url, portal_env(url)) for size, url in measured], args.rounds, out)
+        biggest = max((r for r in results if r["size"] in flat["sizes"]), key=lambda r: r["requests"])
+        smaller = [r for r in results if r["requests"] < biggest["requests"]]
+        biggest["flat"] = flat
+        log(f"[{biggest['size']}] rapport : {write_report(biggest, out, min(smaller, key=lambda r: r['requests']))}")
     if len({r["requests"] for r in results}) > 1:
         path = report.chart(results, out / f"{date.today().isoformat()}-pages.png")
         log(f"courbe : {path}")
