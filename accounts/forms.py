@@ -6,6 +6,7 @@ from django.db.models import Q
 from dsfr.forms import DsfrBaseForm
 
 from core.dates import DATE_HINT, DayMonthYearField
+from core.form_flow import FilterForm
 from core.guard import FreeTextField, no_nir_validator
 
 from .models import GESTIONNAIRE_REASONS, AccountState, Civilite, IncidentKind, Profile
@@ -119,19 +120,12 @@ class IncidentForm(DsfrBaseForm):
         ]
 
 
-class AccountsFilterForm(forms.Form):
+class AccountsFilterForm(FilterForm):
     """The structure's accounts (A16), searched and filtered: a big structure has hundreds of them."""
 
     q = forms.CharField(label="Nom, identifiant ou email", required=False, max_length=100)
     profile = forms.ChoiceField(label="Profil", required=False, choices=[("", "Tous"), *PARTNER_PROFILE_CHOICES])
     state = forms.ChoiceField(label="État", required=False, choices=[("", "Tous"), *LISTED_STATE_CHOICES])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "fr-select" if is_select else "fr-input"
-            field.group_class = "fr-select-group" if is_select else "fr-input-group"
 
     def filter(self, accounts):
         if not self.is_valid():

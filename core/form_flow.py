@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -39,3 +40,15 @@ def submit(request, form, run: Callable[[dict], str], success_url: str):
         return None
     messages.success(request, message)
     return redirect(success_url)
+
+
+class FilterForm(forms.Form):
+    """A list's filters (GET): the DSFR class on each input and select, and the group class its template wraps
+    each field in (`field.field.group_class`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "fr-select" if is_select else "fr-input"
+            field.group_class = "fr-select-group" if is_select else "fr-input-group"

@@ -9,6 +9,7 @@ from django.utils.functional import lazy
 from dsfr.forms import DsfrBaseForm
 
 from core.dates import DayMonthYearField, PlausibleDateTimeField
+from core.form_flow import FilterForm
 from core.guard import FreeTextField, no_nir_validator
 
 from .insured import DEPARTEMENT_CHOICES, normalize_departement, validate_birth_date
@@ -199,7 +200,7 @@ class ReplyForm(TokenMixin, DsfrBaseForm):
     files = MultipleFileField(label="Pièces jointes", help_text=files_help)
 
 
-class HistoryFilterForm(forms.Form):
+class HistoryFilterForm(FilterForm):
     q = forms.CharField(label="Référence ou nom de l'assuré", required=False, max_length=100)
     kind = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous")] + DemandeKind.choices)
     state = forms.ChoiceField(label="État", required=False)
@@ -212,7 +213,3 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", "Tous")] + DemandeState.choices
         self.fields["caisse"].choices = [("", "Toutes")] + [(c.pk, c.name) for c in caisses]
-        for field in self.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "fr-select" if is_select else "fr-input"
-            field.group_class = "fr-select-group" if is_select else "fr-input-group"

@@ -340,3 +340,12 @@ def test_d8_history_search_reads_its_matches_once(technicien):
     queries = demande_queries(technicien, reverse("demandes") + "?q=quillevere")
     assert len(queries) == 1 and "COUNT(" not in queries[0], queries
     assert "Demandes (1)" in technicien.get(reverse("demandes") + "?q=quillevere").content.decode()
+
+
+def test_d8_history_pages_link_to_the_next_with_the_filters_kept(technicien):
+    """The page links (templates/portal/_pagination.html, shared by the lists) keep the filters, drop the page."""
+    content = technicien.get(reverse("demandes")).content.decode()
+    assert 'href="?page=2">Page suivante' in content
+    content = technicien.get(reverse("demandes"), {"kind": DemandeKind.CONTACT, "page": 2}).content.decode()
+    assert 'href="?kind=contact&page=3">Page suivante' in content
+    assert 'href="?kind=contact&page=1">Page précédente' in content
